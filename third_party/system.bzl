@@ -1,0 +1,152 @@
+"""Repository rules for what comes from the system, not from the internet.
+
+Two kinds of external repositories, both resolved when Bazel first needs them:
+
+* `pkg_config_repository`: runs `pkg-config` on this machine and writes a BUILD file with one
+  `cc_library` per library (linkopts from `--libs`) and a `defs.bzl` with each library's
+  compile flags (`<NAME>_COPTS`). We use a repository rule rather than a file written by
+  tools/setup so that the flags cannot go stale: the rule re-runs when Bazel's repository
+  cache is cleared or when PKG_CONFIG_PATH changes.
+
+* `debian_source_repository`: copies parts of a Debian source package that tools/setup fetched
+  with `apt-get source` (Debian patches already applied) from the cache directory
+  ($GRPC_BYPASS_CACHE, default /var/cache/grpc-bypass) into the repository, deletes any BUILD
+  files in it, applies our own patches in order, and adds our BUILD file.
+"""
+
+load("//third_party/lwip:patches.bzl", "LWIP_PATCHES")
+
+_DEFAULT_CACHE = "/var/cache/grpc-bypass"
+
+def _cache_dir(ctx):
+    return ctx.os.environ.get("GRPC_BYPASS_CACHE", _DEFAULT_CACHE)
+
+def _pkg_config(ctx, args):
+    res = ctx.execute(["pkg-config"] + args)
+    if res.return_code != 0:
+        fail("pkg-config %s failed (run tools/setup first): %s" % (" ".join(args), res.stderr))
+    return [f for f in res.stdout.strip().split(" ") if f]
+
+def _pkg_config_repository_impl(ctx):
+    build = ['package(default_visibility = ["//visibility:public"])', ""]
+    defs = ['"""Compile flags from pkg-config (generated)."""', ""]
+    for name, modules in ctx.attr.libs.items():
+        mods = modules.split(" ")
+        linkopts = _pkg_config(ctx, ["--libs"] + mods)
+        cflags = _pkg_config(ctx, ["--cflags"] + mods)
+        build.append("cc_library(")
+        build.append('    name = "%s",' % name)
+        build.append("    linkopts = %s," % repr(linkopts))
+        build.append(")")
+        build.append("")
+        defs.append("%s_COPTS = %s" % (name.upper(), repr(cflags)))
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD", "\n".join(build) + "\n")
+    ctx.file("defs.bzl", "\n".join(defs) + "\n")
+
+pkg_config_repository = repository_rule(
+    implementation = _pkg_config_repository_impl,
+    attrs = {"libs": attr.string_dict(doc = "target name -> space-separated pkg-config modules")},
+    environ = ["PKG_CONFIG_PATH"],
+    local = True,
+)
+
+def _debian_source_repository_impl(ctx):
+    src = "%s/src/%s" % (_cache_dir(ctx), ctx.attr.source)
+    marker = ctx.path(src + "/.grpc-bypass-ok")
+    if not marker.exists:
+        fail("Debian source package '%s' not found at %s: run tools/setup first" % (ctx.attr.source, src))
+    for d in ctx.attr.dirs:
+        res = ctx.execute(["mkdir", "-p", d.rpartition("/")[0] or "."])
+        res = ctx.execute(["cp", "-r", src + "/" + d, d])
+        if res.return_code != 0:
+            fail("copying %s from %s failed: %s" % (d, src, res.stderr))
+    ctx.execute(["find", ".", "(", "-name", "BUILD", "-o", "-name", "BUILD.bazel", "-o",
+                 "-name", "WORKSPACE", ")", "-delete"])
+    for r in ctx.attr.remove:
+        ctx.execute(["rm", "-f", r])
+    for p in ctx.attr.patches:
+        patch = ctx.path(p)
+        res = ctx.execute(["patch", "-p1", "--forward", "--batch", "-i", str(patch)])
+        if res.return_code != 0:
+            fail("patch %s does not apply to %s: %s%s" % (p, ctx.attr.source, res.stdout, res.stderr))
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.symlink(ctx.attr.build_file, "BUILD.bazel")
+    if ctx.attr.version_file:
+        ctx.template("source_version.h", ctx.attr.version_file, {}, executable = False)
+
+debian_source_repository = repository_rule(
+    implementation = _debian_source_repository_impl,
+    attrs = {
+        "source": attr.string(mandatory = True, doc = "folder name under $CACHE/src"),
+        "dirs": attr.string_list(mandatory = True, doc = "paths to copy from the source tree"),
+        "build_file": attr.label(mandatory = True, allow_single_file = True),
+        "patches": attr.label_list(allow_files = True),
+        "remove": attr.string_list(doc = "files to delete after copying"),
+        "version_file": attr.label(allow_single_file = True),
+    },
+    environ = ["GRPC_BYPASS_CACHE"],
+    local = True,
+)
+
+def _grpc_source_version_impl(ctx):
+    """Writes grpc_source_version.h: the versions of the gRPC source whose headers we use."""
+    src = "%s/src/grpc" % _cache_dir(ctx)
+    core = ctx.read(src + "/src/core/lib/surface/version.cc")
+    cpp = ctx.read(src + "/include/grpcpp/version_info.h")
+    core_ver = core.split('grpc_version_string(void) { return "')[1].split('"')[0]
+    cpp_ver = cpp.split('#define GRPC_CPP_VERSION_STRING "')[1].split('"')[0]
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("grpc_source_version.h", "\n".join([
+        "// Generated from the gRPC source package fetched by tools/setup.",
+        "#pragma once",
+        '#define GRPC_BYPASS_SOURCE_CORE_VERSION "%s"' % core_ver,
+        '#define GRPC_BYPASS_SOURCE_CPP_VERSION "%s"' % cpp_ver,
+        "",
+    ]))
+    ctx.file("BUILD", "\n".join([
+        'package(default_visibility = ["//visibility:public"])',
+        'cc_library(name = "grpc_source_version", hdrs = ["grpc_source_version.h"])',
+        "",
+    ]))
+
+grpc_source_version_repository = repository_rule(
+    implementation = _grpc_source_version_impl,
+    environ = ["GRPC_BYPASS_CACHE"],
+    local = True,
+)
+
+def grpc_bypass_system_deps():
+    pkg_config_repository(
+        name = "system_libs",
+        libs = {
+            "dpdk": "libdpdk",
+            "grpcpp": "grpc++ grpc gpr",
+            "protobuf": "protobuf",
+            "absl": " ".join(["absl_" + m for m in [
+                "flags", "flags_parse", "flags_usage", "status", "statusor", "strings",
+                "str_format", "synchronization", "time", "hash", "raw_hash_set",
+                "random_random", "random_distributions", "cleanup", "base",
+            ]]),
+            "gtest": "gtest gmock",
+            "gtest_main": "gtest_main",
+            "benchmark": "benchmark",
+            "check": "check",
+        },
+    )
+    debian_source_repository(
+        name = "lwip",
+        source = "lwip",
+        dirs = ["src", "test/unit", "test/fuzz", "COPYING"],
+        build_file = "@//third_party/lwip:lwip.BUILD",
+        patches = LWIP_PATCHES,
+        # The unit tests' own lwipopts.h would shadow ours (tests/lwip_unit layers on ours).
+        remove = ["test/unit/lwipopts.h"],
+    )
+    debian_source_repository(
+        name = "grpc_src",
+        source = "grpc",
+        dirs = ["src/core", "include", "test/core/event_engine", "test/core/util", "LICENSE"],
+        build_file = "@//third_party/grpc_src:grpc_src.BUILD",
+    )
+    grpc_source_version_repository(name = "grpc_source_version")

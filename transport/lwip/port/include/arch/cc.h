@@ -1,0 +1,28 @@
+// lwIP architecture glue for Linux/x86-64 (and any little- or big-endian glibc target).
+#ifndef GRPC_BYPASS_ARCH_CC_H
+#define GRPC_BYPASS_ARCH_CC_H
+
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+// Defined in transport/lwip/port/sys_arch.cc (or by a test harness).
+unsigned int grpc_bypass_lwip_rand(void);
+void grpc_bypass_lwip_assert(const char* msg, const char* file, int line);
+#ifdef __cplusplus
+}
+#endif
+
+#define LWIP_PLATFORM_DIAG(x) \
+  do {                        \
+    printf x;                 \
+  } while (0)
+#define LWIP_PLATFORM_ASSERT(x) grpc_bypass_lwip_assert((x), __FILE__, __LINE__)
+
+#define LWIP_ERRNO_STDINCLUDE 1
+#define LWIP_TIMEVAL_PRIVATE 0
+
+#endif  // GRPC_BYPASS_ARCH_CC_H
