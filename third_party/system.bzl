@@ -33,7 +33,10 @@ def _pkg_config_repository_impl(ctx):
     for name, modules in ctx.attr.libs.items():
         mods = modules.split(" ")
         linkopts = _pkg_config(ctx, ["--libs"] + mods)
-        cflags = _pkg_config(ctx, ["--cflags"] + mods)
+        # Bazel rejects -I outside the toolchain's system directories (DPDK's .pc names
+        # dbus and libnl include dirs that none of its public headers need).
+        cflags = [f for f in _pkg_config(ctx, ["--cflags"] + mods)
+                  if not f.startswith("-I") or f.startswith("-I/usr/include")]
         build.append("cc_library(")
         build.append('    name = "%s",' % name)
         build.append("    linkopts = %s," % repr(linkopts))
