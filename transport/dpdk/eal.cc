@@ -1,0 +1,66 @@
+#include "transport/dpdk/eal.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+
+namespace grpc_bypass::dpdk {
+namespace {
+
+absl::Mutex g_mu;
+bool g_started ABSL_GUARDED_BY(g_mu) = false;
+std::string g_args ABSL_GUARDED_BY(g_mu);
+
+bool HasHugepages() {
+  FILE* f = std::fopen("/proc/sys/vm/nr_hugepages", "r");
+  if (f == nullptr) return false;
+  long n = 0;
+  bool ok = std::fscanf(f, "%ld", &n) == 1 && n > 0;
+  std::fclose(f);
+  return ok;
+}
+
+}  // namespace
+
+absl::Status StartEal(const std::string& args) {
+  absl::MutexLock lock(&g_mu);
+  if (g_started) {
+    if (args == g_args) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "EAL already started with '", g_args, "'; cannot restart it with '", args, "'"));
+  }
+  std::vector<std::string> parts = absl::StrSplit(args, ' ', absl::SkipWhitespace());
+  const bool no_huge = args.find("--no-huge") != std::string::npos;
+  if (!no_huge && !HasHugepages()) {
+    return absl::FailedPreconditionError(
+        "EAL needs hugepages but none are reserved (/proc/sys/vm/nr_hugepages is 0): add "
+        "--no-huge to BYPASS_EAL, or reserve some (tools/setup --hugepages 256)");
+  }
+  std::vector<std::string> argv_s = {"grpc-bypass"};
+  argv_s.insert(argv_s.end(), parts.begin(), parts.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int rc = rte_eal_init(static_cast<int>(argv_s.size()), argv.data());
+  if (rc < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EAL init failed with '", args, "': ", rte_strerror(rte_errno)));
+  }
+  g_started = true;
+  g_args = args;
+  return absl::OkStatus();
+}
+
+bool EalStarted() {
+  absl::MutexLock lock(&g_mu);
+  return g_started;
+}
+
+}  // namespace grpc_bypass::dpdk

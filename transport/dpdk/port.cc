@@ -1,0 +1,223 @@
+#include "transport/dpdk/port.h"
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace grpc_bypass::dpdk {
+namespace {
+
+constexpr uint32_t kMbufCache = 256;
+constexpr uint16_t kL2Overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN;
+constexpr uint16_t kDefaultDataRoom = RTE_MBUF_DEFAULT_BUF_SIZE;  // 2048 + headroom
+
+}  // namespace
+
+std::string Port::DescribeAllPorts() {
+  std::vector<std::string> names;
+  uint16_t pid;
+  RTE_ETH_FOREACH_DEV(pid) {
+    char name[RTE_ETH_NAME_MAX_LEN] = {0};
+    rte_eth_dev_get_name_by_port(pid, name);
+    names.push_back(absl::StrCat(pid, " ", name));
+  }
+  if (names.empty()) return "no DPDK ports exist (check --vdev/-a in BYPASS_EAL)";
+  return absl::StrCat(names.size(), " ports: ", absl::StrJoin(names, ", "));
+}
+
+absl::StatusOr<std::unique_ptr<Port>> Port::Open(const PortConfig& config) {
+  if (!rte_eth_dev_is_valid_port(config.port_id)) {
+    return absl::NotFoundError(absl::StrCat("DPDK port ", config.port_id,
+                                            " does not exist (", DescribeAllPorts(), ")"));
+  }
+  std::unique_ptr<Port> port(new Port(config));
+  absl::Status st = port->Init();
+  if (!st.ok()) return st;
+  return port;
+}
+
+absl::Status Port::Init() {
+  const uint16_t pid = config_.port_id;
+  char name[RTE_ETH_NAME_MAX_LEN] = {0};
+  rte_eth_dev_get_name_by_port(pid, name);
+  name_ = name;
+  auto err = [&](absl::string_view what, int rc) {
+    return absl::InternalError(
+        absl::StrCat("DPDK port ", pid, " (", name_, "): ", what, ": ", rte_strerror(-rc)));
+  };
+
+  rte_eth_dev_info info;
+  int rc = rte_eth_dev_info_get(pid, &info);
+  if (rc != 0) return err("cannot read device info", rc);
+  if (config_.rx_queues == 0 || config_.tx_queues == 0 ||
+      config_.rx_queues > info.max_rx_queues || config_.tx_queues > info.max_tx_queues) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DPDK port ", pid, " (", name_, "): asked for ", config_.rx_queues, " RX / ",
+        config_.tx_queues, " TX queues, the port has at most ", info.max_rx_queues, " / ",
+        info.max_tx_queues));
+  }
+  if (config_.mtu < 576 || config_.mtu > 9000 || config_.mtu > info.max_mtu) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DPDK port ", pid, " (", name_, "): MTU ", config_.mtu,
+                     " is out of range (576..", std::min<uint32_t>(9000, info.max_mtu), ")"));
+  }
+
+  const uint32_t needed_frame = config_.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN +
+                                (config_.vlan ? RTE_VLAN_HLEN : 0);
+  if (needed_frame > info.max_rx_pktlen) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DPDK port ", pid, " (", name_, "): MTU ", config_.mtu, " needs ", needed_frame,
+        "-byte frames, the port takes at most ", info.max_rx_pktlen,
+        " (BYPASS_MTU too large for this PMD)"));
+  }
+
+  // ---- offloads: use what the port has, when allowed -------------------------------
+  const uint64_t txc = config_.use_offloads ? info.tx_offload_capa : 0;
+  const uint64_t rxc = config_.use_offloads ? info.rx_offload_capa : 0;
+  offloads_.tx_ipv4_cksum = txc & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+  offloads_.tx_tcp_cksum = txc & RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  offloads_.rx_ipv4_cksum = rxc & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+  offloads_.rx_tcp_cksum = rxc & RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  offloads_.tso = txc & RTE_ETH_TX_OFFLOAD_TCP_TSO;
+  offloads_.multi_seg_tx = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  offloads_.vlan_insert = config_.vlan != 0 && (txc & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
+  offloads_.vlan_strip = config_.vlan != 0 && (rxc & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);
+  offloads_.vlan_filter = config_.vlan != 0 && (rxc & RTE_ETH_RX_OFFLOAD_VLAN_FILTER);
+
+  rte_eth_conf conf{};
+  if (offloads_.tx_ipv4_cksum) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+  if (offloads_.tx_tcp_cksum) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  if (offloads_.multi_seg_tx) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  if (offloads_.vlan_insert) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+  if (offloads_.rx_ipv4_cksum) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+  if (offloads_.rx_tcp_cksum) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  if (offloads_.vlan_strip) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+  if (offloads_.vlan_filter) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+
+  // ---- MTU and buffer size: jumbo frames use scattered RX when the port can ------
+  const uint32_t frame_len = config_.mtu + kL2Overhead;
+  uint16_t data_room = kDefaultDataRoom;
+  if (frame_len > kDefaultDataRoom - RTE_PKTMBUF_HEADROOM) {
+    if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+      offloads_.scatter_rx = true;
+      conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+    } else {
+      data_room = static_cast<uint16_t>(frame_len + RTE_PKTMBUF_HEADROOM);
+    }
+  }
+  conf.rxmode.mtu = config_.mtu;
+
+  // ---- RSS over IP addresses and TCP ports ------------------------------------------
+  if (config_.rx_queues > 1) {
+    offloads_.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+    if (offloads_.rss_hf != 0) {
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rx_adv_conf.rss_conf.rss_hf = offloads_.rss_hf;
+    }
+  }
+
+  // ---- mempool: queues x descriptors + in flight -----------------------------------
+  pool_size_ = static_cast<uint32_t>(config_.rx_queues) * config_.rx_desc +
+               static_cast<uint32_t>(config_.tx_queues) * config_.tx_desc +
+               config_.mbufs_in_flight;
+  // Unique per Open (a port re-opened in one process gets a new pool; see ~Port).
+  static std::atomic<uint32_t> pool_seq{0};
+  const std::string pool_name = absl::StrCat("bypass_p", pid, "_", pool_seq++);
+  const uint16_t priv = RTE_ALIGN_CEIL(config_.mbuf_priv_size, RTE_MBUF_PRIV_ALIGN);
+  const uint32_t cache = std::min<uint32_t>(kMbufCache, pool_size_ / 4);
+  pool_ = rte_pktmbuf_pool_create(pool_name.c_str(), pool_size_, cache, priv, data_room,
+                                  rte_eth_dev_socket_id(pid));
+  if (pool_ == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "DPDK port ", pid, " (", name_, "): cannot create a mempool of ", pool_size_,
+        " mbufs: ", rte_strerror(rte_errno), " (give EAL more memory with -m)"));
+  }
+
+  rc = rte_eth_dev_configure(pid, config_.rx_queues, config_.tx_queues, &conf);
+  if (rc != 0) return err("configure failed", rc);
+  uint16_t nb_rx = config_.rx_desc, nb_tx = config_.tx_desc;
+  rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
+  if (rc != 0) return err("descriptor counts rejected", rc);
+  const int socket = rte_eth_dev_socket_id(pid);
+  for (uint16_t q = 0; q < config_.rx_queues; ++q) {
+    rte_eth_rxconf rxconf = info.default_rxconf;
+    rxconf.offloads = conf.rxmode.offloads;
+    rc = rte_eth_rx_queue_setup(pid, q, nb_rx, socket, &rxconf, pool_);
+    if (rc != 0) return err(absl::StrCat("RX queue ", q, " setup failed"), rc);
+  }
+  for (uint16_t q = 0; q < config_.tx_queues; ++q) {
+    rte_eth_txconf txconf = info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    rc = rte_eth_tx_queue_setup(pid, q, nb_tx, socket, &txconf);
+    if (rc != 0) return err(absl::StrCat("TX queue ", q, " setup failed"), rc);
+  }
+  rc = rte_eth_macaddr_get(pid, &mac_);
+  if (rc != 0) return err("cannot read MAC address", rc);
+  rc = rte_eth_dev_start(pid);
+  if (rc != 0) return err("start failed", rc);
+  started_ = true;
+  if (offloads_.vlan_filter) {
+    if (rte_eth_dev_vlan_filter(pid, config_.vlan, 1) != 0) offloads_.vlan_filter = false;
+  }
+  // Unicast to our MAC is what we need; promiscuous mode is not required. Multicast for
+  // IPv6 neighbour discovery: accept all multicast where the port supports it.
+  rte_eth_allmulticast_enable(pid);
+  WaitForLink(config_.link_timeout);  // a memif link comes up only when its peer connects
+  return absl::OkStatus();
+}
+
+Port::~Port() {
+  if (started_) {
+    rte_eth_dev_stop(config_.port_id);
+  }
+  // Free the pool only when every mbuf came back: a stopped device may still hold mbufs in
+  // its RX ring until it is closed, and those must stay valid.
+  if (pool_ != nullptr && rte_mempool_full(pool_)) rte_mempool_free(pool_);
+}
+
+bool Port::LinkUp() const {
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(config_.port_id, &link) != 0) return false;
+  return link.link_status == RTE_ETH_LINK_UP;
+}
+
+bool Port::WaitForLink(absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!LinkUp()) {
+    if (absl::Now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+uint32_t Port::MbufsInUse() const { return rte_mempool_in_use_count(pool_); }
+
+uint64_t Port::RxNoMbuf() const {
+  rte_eth_stats st{};
+  rte_eth_stats_get(config_.port_id, &st);
+  return st.rx_nombuf;
+}
+
+std::vector<std::pair<std::string, uint64_t>> Port::XStats() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  int n = rte_eth_xstats_get_names(config_.port_id, nullptr, 0);
+  if (n <= 0) return out;
+  std::vector<rte_eth_xstat_name> names(n);
+  std::vector<rte_eth_xstat> values(n);
+  if (rte_eth_xstats_get_names(config_.port_id, names.data(), n) != n) return out;
+  int got = rte_eth_xstats_get(config_.port_id, values.data(), n);
+  for (int i = 0; i < got && i < n; ++i) {
+    if (values[i].id < static_cast<uint64_t>(n)) {
+      out.emplace_back(names[values[i].id].name, values[i].value);
+    }
+  }
+  return out;
+}
+
+}  // namespace grpc_bypass::dpdk

@@ -1,0 +1,104 @@
+// One DPDK ethdev port: configuration, offload detection, RSS, MTU, its mempool, link state.
+// Knows DPDK only. A Port is set up and started by Open() on any thread before polling begins;
+// afterwards its queues belong to poll contexts (Device), and the accessors here are read-only.
+#ifndef GRPC_BYPASS_TRANSPORT_DPDK_PORT_H
+#define GRPC_BYPASS_TRANSPORT_DPDK_PORT_H
+
+// Not <rte_ethdev.h>: it pulls in <netinet/ip6.h>, whose struct ip6_hdr clashes with lwIP's in
+// the layer above. port.cc includes it.
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc_bypass::dpdk {
+
+struct PortConfig {
+  uint16_t port_id = 0;
+  uint16_t rx_queues = 1;
+  uint16_t tx_queues = 1;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint16_t mtu = 1500;  // IP MTU, up to 9000 (jumbo; scattered RX where the port needs it)
+  uint16_t vlan = 0;    // 0: untagged. Otherwise strip/filter on RX and insert on TX.
+  // mbufs beyond those the descriptor rings hold: frames the stack keeps (receive queues,
+  // out-of-order segments) and TX frames in flight. The pool has
+  // rx_queues*rx_desc + tx_queues*tx_desc + mbufs_in_flight mbufs.
+  uint32_t mbufs_in_flight = 16384;
+  // Per-mbuf private area for the layer above (lwIP keeps its pbuf_custom there).
+  uint16_t mbuf_priv_size = 0;
+  // If false, every checksum is done in software even if the port could offload it.
+  bool use_offloads = true;
+  absl::Duration link_timeout = absl::Seconds(3);
+};
+
+// What the port does in hardware (after intersecting with what we asked for).
+struct Offloads {
+  bool tx_ipv4_cksum = false;
+  bool tx_tcp_cksum = false;
+  bool rx_ipv4_cksum = false;
+  bool rx_tcp_cksum = false;
+  bool vlan_insert = false;
+  bool vlan_strip = false;
+  bool vlan_filter = false;
+  bool tso = false;          // reported to the layer above; not used by lwIP 2.1
+  bool multi_seg_tx = false;
+  bool scatter_rx = false;
+  uint64_t rss_hf = 0;       // RSS hash functions in use (0: no RSS)
+};
+
+class Port {
+ public:
+  // Configures and starts the port. Errors are one line naming the port and the cause.
+  static absl::StatusOr<std::unique_ptr<Port>> Open(const PortConfig& config);
+  ~Port();  // stops the port; its mempool is freed
+
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  uint16_t id() const { return config_.port_id; }
+  const std::string& name() const { return name_; }
+  const PortConfig& config() const { return config_; }
+  const Offloads& offloads() const { return offloads_; }
+  rte_mempool* pool() const { return pool_; }
+  const rte_ether_addr& mac() const { return mac_; }
+  uint16_t mtu() const { return config_.mtu; }
+  uint32_t pool_size() const { return pool_size_; }
+
+  // Link state now (does not wait).
+  bool LinkUp() const;
+  // Waits up to `timeout` for the link; returns whether it is up.
+  bool WaitForLink(absl::Duration timeout) const;
+  // mbufs of this port's pool currently allocated (in rings, in the stack, in flight).
+  uint32_t MbufsInUse() const;
+  // The PMD's extended statistics, passed through.
+  std::vector<std::pair<std::string, uint64_t>> XStats() const;
+  // RX refill failures counted by the PMD (the pool was exhausted): rte_eth_stats.rx_nombuf.
+  uint64_t RxNoMbuf() const;
+
+  // Names of all ports, for error messages ("0 net_tap0, 1 net_memif0").
+  static std::string DescribeAllPorts();
+
+ private:
+  explicit Port(const PortConfig& config) : config_(config) {}
+  absl::Status Init();
+
+  PortConfig config_;
+  std::string name_;
+  Offloads offloads_;
+  rte_mempool* pool_ = nullptr;
+  uint32_t pool_size_ = 0;
+  rte_ether_addr mac_{};
+  bool started_ = false;
+};
+
+}  // namespace grpc_bypass::dpdk
+
+#endif  // GRPC_BYPASS_TRANSPORT_DPDK_PORT_H

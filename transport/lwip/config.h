@@ -1,0 +1,66 @@
+// The one configuration contract of grpc-bypass (every binary, and later the preload
+// library): BYPASS_* environment variables, overridden by absl flags of the same names in
+// lower case (--bypass_ip, ...).
+#ifndef GRPC_BYPASS_TRANSPORT_LWIP_CONFIG_H
+#define GRPC_BYPASS_TRANSPORT_LWIP_CONFIG_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc_bypass {
+
+struct Ipv4Prefix {
+  uint32_t addr_be = 0;  // network byte order
+  int prefix_len = 0;
+  std::string ToString() const;  // "198.18.0.2/24"
+};
+
+struct Ipv6Prefix {
+  uint8_t addr[16] = {0};
+  int prefix_len = 64;
+  std::string ToString() const;
+};
+
+// Idle behaviour of the poll loop. Busy polling is the default (lowest latency). In backoff
+// mode an idle loop spins for `spin`, then sleeps up to `sleep` at a time; work posted from
+// another thread wakes it at once.
+struct IdleConfig {
+  bool busy = true;
+  absl::Duration spin = absl::Microseconds(200);
+  absl::Duration sleep = absl::Microseconds(100);
+};
+
+struct StackConfig {
+  std::string eal;                  // BYPASS_EAL
+  Ipv4Prefix ip;                    // BYPASS_IP (required)
+  std::optional<Ipv6Prefix> ip6;    // BYPASS_IP6
+  std::optional<uint32_t> gw_be;    // BYPASS_GW
+  std::vector<uint16_t> ports{0};   // BYPASS_PORTS ("0" or "0,1")
+  uint16_t vlan = 0;                // BYPASS_VLAN (1..4094)
+  uint16_t mtu = 1500;              // BYPASS_MTU (576..9000)
+  IdleConfig idle;                  // BYPASS_IDLE: busy | backoff[:SPIN_US:SLEEP_US]
+  uint32_t mbufs = 16384;           // BYPASS_MBUFS: mbufs per port beyond the rings
+  bool offloads = true;             // BYPASS_OFFLOADS=0 forces software checksums
+};
+
+// Parsers, each returning InvalidArgument with one line "NAME: 'value' is ... (expected ...)".
+absl::StatusOr<Ipv4Prefix> ParseIpv4Prefix(const std::string& name, const std::string& v);
+absl::StatusOr<Ipv6Prefix> ParseIpv6Prefix(const std::string& name, const std::string& v);
+absl::StatusOr<uint32_t> ParseIpv4(const std::string& name, const std::string& v);
+absl::StatusOr<std::vector<uint16_t>> ParsePorts(const std::string& name, const std::string& v);
+absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string& v);
+
+// Reads BYPASS_* from the environment, then applies any --bypass_* flags that were set.
+absl::StatusOr<StackConfig> StackConfigFromEnvironment();
+
+// One-line description for logs: "ip 198.18.0.2/24 ports 0 mtu 1500 idle busy eal '...'".
+std::string DescribeConfig(const StackConfig& c);
+
+}  // namespace grpc_bypass
+
+#endif  // GRPC_BYPASS_TRANSPORT_LWIP_CONFIG_H

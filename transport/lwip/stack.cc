@@ -1,0 +1,318 @@
+#include "transport/lwip/stack.h"
+
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "lwip/init.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "transport/dpdk/eal.h"
+
+namespace grpc_bypass {
+namespace {
+
+std::atomic<bool> g_stack_running{false};
+bool g_lwip_initialised = false;  // lwip_init once per process (poll thread of the first Stack)
+
+}  // namespace
+
+void ExitIfError(const absl::Status& st, const char* prefix) {
+  if (st.ok()) return;
+  std::fprintf(stderr, "%s: %s\n", prefix, std::string(st.message()).c_str());
+  std::fflush(stderr);
+  std::exit(2);
+}
+
+absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackConfig& config) {
+  bool expected = false;
+  if (!g_stack_running.compare_exchange_strong(expected, true)) {
+    return absl::FailedPreconditionError(
+        "a grpc-bypass stack is already running in this process (one lwIP per process)");
+  }
+  std::unique_ptr<Stack> s(new Stack(config));
+  absl::Status st = s->Init();
+  if (!st.ok()) {
+    s->Stop();
+    g_stack_running = false;
+    return st;
+  }
+  return s;
+}
+
+absl::Status Stack::Init() {
+  absl::Status st = dpdk::StartEal(config_.eal);
+  if (!st.ok()) return absl::Status(st.code(), absl::StrCat("BYPASS_EAL: ", st.message()));
+  for (uint16_t pid : config_.ports) {
+    dpdk::PortConfig pc;
+    pc.port_id = pid;
+    pc.mtu = config_.mtu;
+    pc.vlan = config_.vlan;
+    pc.mbufs_in_flight = config_.mbufs;
+    pc.mbuf_priv_size = kMbufPrivSize;
+    pc.use_offloads = config_.offloads;
+    absl::StatusOr<std::unique_ptr<dpdk::Port>> port = dpdk::Port::Open(pc);
+    if (!port.ok()) {
+      return absl::Status(port.status().code(),
+                          absl::StrCat("BYPASS_PORTS: ", port.status().message()));
+    }
+    ports_.push_back(*std::move(port));
+  }
+  dpdk::DeviceConfig dc;
+  for (auto& p : ports_) dc.ports.push_back(p.get());
+  dc.vlan = config_.vlan;
+  device_ = std::make_unique<dpdk::Device>(dc);
+
+  // lwIP is set up on the poll thread itself (it owns lwIP from the first call on).
+  absl::Status init_status;
+  absl::Notification ready;
+  thread_ = std::thread([this, &init_status, &ready] {
+    poll_thread_id_ = std::this_thread::get_id();
+    if (!g_lwip_initialised) {
+      lwip_init();
+      g_lwip_initialised = true;
+    }
+    absl::StatusOr<std::unique_ptr<DpdkNetif>> n = DpdkNetif::Create(device_.get(), config_);
+    if (!n.ok()) {
+      init_status = n.status();
+      ready.Notify();
+      return;
+    }
+    netif_ = *std::move(n);
+    ready.Notify();
+    Loop();
+  });
+  ready.WaitForNotification();
+  if (!init_status.ok()) {
+    thread_.join();
+    return init_status;
+  }
+  return absl::OkStatus();
+}
+
+Stack::~Stack() {
+  Stop();
+  g_stack_running = false;
+}
+
+void Stack::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      // Another caller stops it (or did).
+    }
+    stopping_ = true;
+    wake_.Signal();
+  }
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  commands_.clear();
+}
+
+bool Stack::Post(absl::AnyInvocable<void()> fn) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return false;
+  commands_.push_back(std::move(fn));
+  has_commands_.store(true, std::memory_order_release);
+  if (sleeping_) wake_.Signal();
+  return true;
+}
+
+bool Stack::RunSync(absl::AnyInvocable<void()> fn) {
+  if (OnPollThread()) {
+    fn();
+    return true;
+  }
+  absl::Notification done;
+  if (!Post([&fn, &done] {
+        fn();
+        done.Notify();
+      })) {
+    return false;
+  }
+  done.WaitForNotification();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// The poll loop
+
+void Stack::Loop() {
+  for (;;) {
+    uint32_t work = 0;
+    work += RxStage();
+    work += InputStage();
+    work += CommandStage();
+    work += TimerStage();
+    work += TxStage();
+    iterations_.Inc();
+    {
+      // Cheap exit check without the lock on most iterations.
+      if (!has_commands_.load(std::memory_order_acquire) && work == 0) {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) break;
+      }
+    }
+    Idle(work);
+  }
+  // Shutdown on the poll thread: run what was posted, flush, remove the interface.
+  CommandStage();
+  TxStage();
+  netif_.reset();
+  // Frames still queued in the device are freed by its destructor.
+}
+
+uint32_t Stack::RxStage() {
+  rx_count_ = device_->Receive(rx_, dpdk::kBurst * 4);
+  rx_frames_.Add(rx_count_);
+  return rx_count_;
+}
+
+uint32_t Stack::InputStage() {
+  for (uint16_t i = 0; i < rx_count_; ++i) netif_->Input(rx_[i]);
+  input_frames_.Add(rx_count_);
+  const uint32_t n = rx_count_;
+  rx_count_ = 0;
+  return n;
+}
+
+uint32_t Stack::CommandStage() {
+  if (!has_commands_.load(std::memory_order_acquire)) return 0;
+  {
+    absl::MutexLock lock(&mu_);
+    running_.swap(commands_);
+    has_commands_.store(false, std::memory_order_relaxed);
+  }
+  const uint32_t n = static_cast<uint32_t>(running_.size());
+  for (auto& fn : running_) fn();
+  running_.clear();
+  commands_run_.Add(n);
+  return n;
+}
+
+uint32_t Stack::TimerStage() {
+  uint32_t work = 0;
+  const u32_t now = sys_now();
+  if (now != last_ms_) {
+    last_ms_ = now;
+    sys_check_timeouts();
+    timer_runs_.Inc();
+  }
+  const uint64_t tsc = rte_get_tsc_cycles();
+  if (tsc >= next_slow_tick_) {
+    next_slow_tick_ = tsc + rte_get_tsc_hz() / 10;  // every 100 ms
+    netif_->SetLinkUp(device_->LinkUp());
+  }
+  for (const dpdk::LearnedNeighbor& nb : device_->TakeLearnedNeighbors()) {
+    netif_->SeedArp(nb);
+    ++work;
+  }
+  return work;
+}
+
+uint32_t Stack::TxStage() {
+  const uint32_t n = device_->FlushTx();
+  tx_frames_.Add(n);
+  return n;
+}
+
+void Stack::Idle(uint32_t work) {
+  if (work > 0) {
+    idle_since_tsc_ = 0;
+    return;
+  }
+  idle_iterations_.Inc();
+  if (config_.idle.busy) {
+    rte_pause();
+    return;
+  }
+  const uint64_t tsc = rte_get_tsc_cycles();
+  if (idle_since_tsc_ == 0) idle_since_tsc_ = tsc;
+  const uint64_t spin_tsc =
+      static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
+  if (tsc - idle_since_tsc_ < spin_tsc || device_->TxBacklog() > 0) {
+    rte_pause();
+    return;
+  }
+  // Sleep until posted work arrives or the sleep ends (frames are picked up after it).
+  absl::MutexLock lock(&mu_);
+  if (!commands_.empty() || stopping_) return;
+  sleeping_ = true;
+  sleeps_.Inc();
+  wake_.WaitWithTimeout(&mu_, config_.idle.sleep);
+  sleeping_ = false;
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+PollStats Stack::poll_stats() const {
+  return PollStats{iterations_.Get(),  idle_iterations_.Get(), sleeps_.Get(),
+                   rx_frames_.Get(),   input_frames_.Get(),    commands_run_.Get(),
+                   timer_runs_.Get(),  tx_frames_.Get()};
+}
+
+uint32_t LwipStats::Used(const std::string& pool) const {
+  for (const Pool& p : pools) {
+    if (p.name == pool) return p.used;
+  }
+  return 0;
+}
+
+LwipStats Stack::GetLwipStats() {
+  LwipStats s{};
+  RunSync([&s] {
+    for (int i = 0; i < MEMP_MAX; ++i) {
+      const stats_mem* m = ::lwip_stats.memp[i];
+      if (m == nullptr) continue;
+      s.pools.push_back({m->name ? m->name : absl::StrCat("pool", i), m->used, m->max,
+                         m->avail, m->err});
+    }
+    s.heap_used = ::lwip_stats.mem.used;
+    s.heap_max = ::lwip_stats.mem.max;
+    s.heap_err = ::lwip_stats.mem.err;
+    s.tcp_rx = ::lwip_stats.tcp.recv;
+    s.tcp_tx = ::lwip_stats.tcp.xmit;
+    s.tcp_drop = ::lwip_stats.tcp.drop;
+    s.tcp_chkerr = ::lwip_stats.tcp.chkerr;
+    s.tcp_memerr = ::lwip_stats.tcp.memerr;
+    s.ip_drop = ::lwip_stats.ip.drop;
+    s.ip_opterr = ::lwip_stats.ip.opterr;
+    s.ip_fragerr = ::lwip_stats.ip_frag.drop;
+    s.ip_proterr = ::lwip_stats.ip.proterr;
+    s.link_drop = ::lwip_stats.link.drop;
+  });
+  return s;
+}
+
+std::string Stack::Summary() {
+  uint64_t rxp = 0, txp = 0, rxb = 0, txb = 0, drops = 0, nombuf = 0, retries = 0;
+  for (const dpdk::PortQueueStats& q : device_->Stats()) {
+    rxp += q.rx_packets;
+    txp += q.tx_packets;
+    rxb += q.rx_bytes;
+    txb += q.tx_bytes;
+    drops += q.rx_drops + q.tx_drops;
+    nombuf += q.tx_nombuf + q.rx_nombuf;
+    retries += q.tx_retries;
+  }
+  LwipStats l = GetLwipStats();
+  PollStats p = poll_stats();
+  return absl::StrFormat(
+      "grpc-bypass: dpdk rx %d pkts/%d B tx %d pkts/%d B drops %d nombuf %d tx_retries %d | "
+      "lwip tcp rx %d tx %d drop %d pcbs %d | poll iterations %d idle %d%%",
+      rxp, rxb, txp, txb, drops, nombuf, retries, l.tcp_rx, l.tcp_tx, l.tcp_drop,
+      l.Used("TCP_PCB"), p.iterations,
+      p.iterations ? static_cast<int>(100 * p.idle_iterations / p.iterations) : 0);
+}
+
+}  // namespace grpc_bypass
