@@ -239,7 +239,9 @@ void Stack::Idle(uint32_t work) {
   if (idle_since_tsc_ == 0) idle_since_tsc_ = tsc;
   const uint64_t spin_tsc =
       static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
-  if (tsc - idle_since_tsc_ < spin_tsc || device_->TxBacklog() > 0) {
+  // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that stays
+  // full, or a link that is down, must not turn the backoff into a busy loop.)
+  if (tsc - idle_since_tsc_ < spin_tsc) {
     rte_pause();
     return;
   }

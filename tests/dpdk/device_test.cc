@@ -1,0 +1,330 @@
+// transport/dpdk over net_ring pairs: the device under test on one end, raw DPDK calls on the
+// other ("the peer").
+#include "transport/dpdk/device.h"
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/dpdk/ring_pair.h"
+#include "transport/dpdk/eal.h"
+#include "transport/dpdk/port.h"
+
+namespace grpc_bypass::dpdk {
+namespace {
+
+const rte_ether_addr kPeerMac = {{0x02, 0, 0, 0, 0xbe, 0xef}};
+
+class DeviceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_TRUE(StartEal(testing::kTestEal).ok()); }
+
+  // Opens a wire of `ring_size` and both ports; the device side gets `pc` tweaks.
+  void Open(unsigned ring_size, PortConfig pc = {}, DeviceConfig dc = {}) {
+    static int seq = 0;
+    auto [a, b] = testing::MakeRingPair("w" + std::to_string(seq++), ring_size);
+    pc.port_id = a;
+    auto port = Port::Open(pc);
+    ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *std::move(port);
+    PortConfig peer_pc;
+    peer_pc.port_id = b;
+    auto peer = Port::Open(peer_pc);
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    peer_ = *std::move(peer);
+    dc.ports = {port_.get()};
+    device_ = std::make_unique<Device>(dc);
+  }
+
+  void TearDown() override {
+    DrainPeer();
+    device_.reset();
+  }
+
+  // A frame of `len` bytes: Ethernet to the peer, type IPv4-less "0x88b5" (local experimental)
+  // unless `type` says otherwise; payload byte i = (seed + i).
+  rte_mbuf* MakeFrame(rte_mempool* pool, uint16_t len, uint8_t seed, uint16_t type = 0x88b5) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    EXPECT_NE(m, nullptr);
+    auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, len));
+    for (uint16_t i = 0; i < len; ++i) d[i] = static_cast<uint8_t>(seed + i);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
+    eth->dst_addr = kPeerMac;
+    eth->src_addr = port_->mac();
+    eth->ether_type = rte_cpu_to_be_16(type);
+    return m;
+  }
+
+  std::vector<rte_mbuf*> PeerReceive(size_t want) {
+    std::vector<rte_mbuf*> got;
+    rte_mbuf* buf[64];
+    for (int tries = 0; tries < 100 && got.size() < want; ++tries) {
+      uint16_t n = rte_eth_rx_burst(peer_->id(), 0, buf, 64);
+      got.insert(got.end(), buf, buf + n);
+    }
+    return got;
+  }
+
+  void DrainPeer() {
+    if (!peer_) return;
+    for (rte_mbuf* m : PeerReceive(1 << 20)) rte_pktmbuf_free(m);
+  }
+
+  uint16_t DeviceReceive(std::vector<rte_mbuf*>* out) {
+    rte_mbuf* buf[256];
+    uint16_t n = device_->Receive(buf, 256);
+    out->assign(buf, buf + n);
+    return n;
+  }
+
+  std::unique_ptr<Port> port_, peer_;
+  std::unique_ptr<Device> device_;
+};
+
+TEST_F(DeviceTest, BurstOf64IsSentInOneFlushAndArrivesIntact) {
+  Open(1024);
+  for (int i = 0; i < 64; ++i) {
+    rte_mbuf* m = device_->AllocTx();
+    ASSERT_NE(m, nullptr);
+    rte_pktmbuf_free(m);
+    ASSERT_TRUE(device_->Send(MakeFrame(port_->pool(), 100 + i, i)));
+  }
+  EXPECT_EQ(device_->FlushTx(), 64u);
+  auto got = PeerReceive(64);
+  ASSERT_EQ(got.size(), 64u);
+  uint64_t bytes = 0;
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_EQ(rte_pktmbuf_pkt_len(got[i]), 100u + i);
+    const uint8_t* d = rte_pktmbuf_mtod(got[i], const uint8_t*);
+    for (int j = 14; j < 100 + i; ++j) ASSERT_EQ(d[j], static_cast<uint8_t>(i + j));
+    bytes += 100 + i;
+    rte_pktmbuf_free(got[i]);
+  }
+  PortQueueStats st = device_->Stats()[0];
+  EXPECT_EQ(st.tx_packets, 64u);
+  EXPECT_EQ(st.tx_bytes, bytes);
+  EXPECT_EQ(st.tx_drops, 0u);
+}
+
+TEST_F(DeviceTest, BurstFromThePeerIsReceivedAndCounted) {
+  Open(1024);
+  std::vector<rte_mbuf*> out;
+  for (int i = 0; i < 64; ++i) out.push_back(MakeFrame(peer_->pool(), 60, i));
+  ASSERT_EQ(rte_eth_tx_burst(peer_->id(), 0, out.data(), 64), 64);
+  std::vector<rte_mbuf*> in;
+  ASSERT_EQ(DeviceReceive(&in), 64);
+  for (rte_mbuf* m : in) {
+    EXPECT_EQ(m->port, 0);  // index of the arrival port in the device's list
+    rte_pktmbuf_free(m);
+  }
+  EXPECT_EQ(device_->Stats()[0].rx_packets, 64u);
+  EXPECT_EQ(device_->Stats()[0].rx_bytes, 64u * 60);
+}
+
+TEST_F(DeviceTest, FramesTxBurstDidNotTakeAreKeptAndSentLaterInOrder) {
+  Open(64);  // the wire holds 63 frames until the peer reads
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(device_->Send(MakeFrame(port_->pool(), 64, i)));
+  EXPECT_EQ(device_->FlushTx(), 63u);
+  EXPECT_EQ(device_->TxBacklog(), 137u);
+  EXPECT_GT(device_->Stats()[0].tx_retries, 0u);
+  std::vector<rte_mbuf*> all;
+  for (int round = 0; round < 10 && all.size() < 200; ++round) {
+    auto got = PeerReceive(63);
+    all.insert(all.end(), got.begin(), got.end());
+    device_->FlushTx();
+  }
+  ASSERT_EQ(all.size(), 200u) << "no frame may be lost";
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(rte_pktmbuf_mtod(all[i], uint8_t*)[20], static_cast<uint8_t>(i + 20)) << i;
+    rte_pktmbuf_free(all[i]);
+  }
+  EXPECT_EQ(device_->TxBacklog(), 0u);
+  EXPECT_EQ(device_->Stats()[0].tx_drops, 0u);
+  EXPECT_EQ(device_->Stats()[0].tx_packets, 200u);
+}
+
+TEST_F(DeviceTest, BacklogBeyondItsLimitDropsWithACounterAndLeaksNothing) {
+  DeviceConfig dc;
+  dc.tx_backlog_limit = 100;
+  Open(64, {}, dc);
+  const uint32_t base = port_->MbufsInUse();
+  int accepted = 0;
+  for (int i = 0; i < 300; ++i) accepted += device_->Send(MakeFrame(port_->pool(), 64, i));
+  EXPECT_EQ(accepted, 100);
+  EXPECT_EQ(device_->Stats()[0].tx_drops, 200u);
+  EXPECT_EQ(device_->FlushTx(), 63u);
+  DrainPeer();
+  device_->FlushTx();
+  DrainPeer();
+  EXPECT_EQ(device_->TxBacklog(), 0u);
+  EXPECT_EQ(port_->MbufsInUse(), base);
+}
+
+TEST_F(DeviceTest, ExhaustedMempoolIsBackPressureNotAbort) {
+  PortConfig pc;
+  pc.rx_desc = 32;
+  pc.tx_desc = 32;
+  pc.mbufs_in_flight = 64;
+  Open(1024, pc);
+  std::vector<rte_mbuf*> held;
+  for (rte_mbuf* m; (m = device_->AllocTx()) != nullptr;) held.push_back(m);
+  EXPECT_GE(held.size(), 64u);
+  EXPECT_LE(held.size(), port_->pool_size());
+  EXPECT_EQ(device_->Stats()[0].tx_nombuf, 1u);
+  EXPECT_EQ(device_->AllocTx(), nullptr);
+  EXPECT_EQ(device_->Stats()[0].tx_nombuf, 2u);
+  for (rte_mbuf* m : held) rte_pktmbuf_free(m);
+  rte_mbuf* m = device_->AllocTx();
+  EXPECT_NE(m, nullptr) << "recovers once mbufs come back";
+  rte_pktmbuf_free(m);
+}
+
+TEST_F(DeviceTest, VlanIsInsertedOnTxAndStrippedAndFilteredOnRx) {
+  PortConfig pc;
+  pc.vlan = 100;
+  DeviceConfig dc;
+  dc.vlan = 100;
+  Open(1024, pc, dc);
+  // TX: net_ring has no VLAN offload, so the tag is inserted in software.
+  ASSERT_TRUE(device_->Send(MakeFrame(port_->pool(), 80, 7, RTE_ETHER_TYPE_IPV4)));
+  device_->FlushTx();
+  auto got = PeerReceive(1);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(rte_pktmbuf_pkt_len(got[0]), 84u);
+  auto* eth = rte_pktmbuf_mtod(got[0], rte_ether_hdr*);
+  EXPECT_EQ(rte_be_to_cpu_16(eth->ether_type), RTE_ETHER_TYPE_VLAN);
+  auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
+  EXPECT_EQ(rte_be_to_cpu_16(vh->vlan_tci) & 0xfff, 100);
+  EXPECT_EQ(rte_be_to_cpu_16(vh->eth_proto), RTE_ETHER_TYPE_IPV4);
+  rte_pktmbuf_free(got[0]);
+
+  // RX: our VLAN is stripped; another VLAN and untagged frames are dropped and counted.
+  auto tagged = [&](uint16_t vid) {
+    rte_mbuf* m = MakeFrame(peer_->pool(), 80, 9, RTE_ETHER_TYPE_IPV4);
+    m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+    m->vlan_tci = vid;
+    EXPECT_EQ(rte_vlan_insert(&m), 0);
+    return m;
+  };
+  rte_mbuf* frames[3] = {tagged(100), tagged(200), MakeFrame(peer_->pool(), 80, 9)};
+  ASSERT_EQ(rte_eth_tx_burst(peer_->id(), 0, frames, 3), 3);
+  std::vector<rte_mbuf*> in;
+  ASSERT_EQ(DeviceReceive(&in), 1);
+  EXPECT_EQ(rte_pktmbuf_pkt_len(in[0]), 80u);
+  EXPECT_EQ(rte_be_to_cpu_16(rte_pktmbuf_mtod(in[0], rte_ether_hdr*)->ether_type),
+            RTE_ETHER_TYPE_IPV4);
+  rte_pktmbuf_free(in[0]);
+  EXPECT_EQ(device_->Stats()[0].rx_vlan_drops, 2u);
+}
+
+// An IPv4 frame from `mac` / `ip` (host order) as the peer would send it.
+rte_mbuf* Ipv4From(rte_mempool* pool, const rte_ether_addr& mac, const rte_ether_addr& dst,
+                   uint32_t ip) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, 14 + 20 + 8));
+  std::memset(eth, 0, 42);
+  eth->src_addr = mac;
+  eth->dst_addr = dst;
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  auto* ip4 = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  ip4->version_ihl = 0x45;
+  ip4->total_length = rte_cpu_to_be_16(28);
+  ip4->time_to_live = 64;
+  ip4->next_proto_id = 253;  // experimental
+  ip4->src_addr = rte_cpu_to_be_32(ip);
+  ip4->dst_addr = rte_cpu_to_be_32(0xc6120002);
+  ip4->hdr_checksum = rte_ipv4_cksum(ip4);
+  return m;
+}
+
+TEST_F(DeviceTest, MacLearningReportsEachIpv4SenderOnceThenAgainAfterTheInterval) {
+  DeviceConfig dc;
+  dc.relearn_seconds = 0.2;
+  Open(1024, {}, dc);
+  auto send = [&](const rte_ether_addr& mac, uint32_t ip) {
+    rte_mbuf* m = Ipv4From(peer_->pool(), mac, port_->mac(), ip);
+    ASSERT_EQ(rte_eth_tx_burst(peer_->id(), 0, &m, 1), 1);
+    std::vector<rte_mbuf*> in;
+    ASSERT_EQ(DeviceReceive(&in), 1);
+    rte_pktmbuf_free(in[0]);
+  };
+  send(kPeerMac, 0xc6120009);
+  auto l = device_->TakeLearnedNeighbors();
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_TRUE(rte_is_same_ether_addr(&l[0].mac, &kPeerMac));
+  EXPECT_EQ(l[0].ipv4_be, rte_cpu_to_be_32(0xc6120009));
+  send(kPeerMac, 0xc6120009);
+  EXPECT_TRUE(device_->TakeLearnedNeighbors().empty()) << "not again within the interval";
+  const rte_ether_addr moved = {{0x02, 0, 0, 0, 0xca, 0xfe}};
+  send(moved, 0xc6120009);
+  l = device_->TakeLearnedNeighbors();
+  ASSERT_EQ(l.size(), 1u) << "a new MAC for the same IP is reported at once";
+  EXPECT_TRUE(rte_is_same_ether_addr(&l[0].mac, &moved));
+  usleep(250000);
+  send(moved, 0xc6120009);
+  EXPECT_EQ(device_->TakeLearnedNeighbors().size(), 1u) << "refreshed after the interval";
+  EXPECT_EQ(device_->Stats()[0].mac_learned, 3u);
+}
+
+TEST_F(DeviceTest, InjectedFrameIsReceivedAsIfFromTheWire) {
+  Open(1024);
+  std::vector<uint8_t> frame(60);
+  for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<uint8_t>(i * 3);
+  frame[12] = 0x88;
+  frame[13] = 0xb5;
+  device_->InjectFrame(frame);
+  std::vector<rte_mbuf*> in;
+  ASSERT_EQ(DeviceReceive(&in), 1);
+  ASSERT_EQ(rte_pktmbuf_pkt_len(in[0]), 60u);
+  EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(in[0], void*), frame.data(), 60), 0);
+  rte_pktmbuf_free(in[0]);
+  EXPECT_EQ(device_->Stats()[0].injected, 1u);
+}
+
+TEST_F(DeviceTest, JumboFrameInChainedMbufsCrossesTheWireIntact) {
+  PortConfig pc;
+  pc.mtu = 9000;  // net_ring takes any frame size
+  Open(1024, pc);
+  // 9014 bytes in 2000-byte segments.
+  rte_mbuf* head = nullptr;
+  uint32_t off = 0;
+  while (off < 9014) {
+    rte_mbuf* seg = rte_pktmbuf_alloc(port_->pool());
+    ASSERT_NE(seg, nullptr);
+    const uint16_t n = static_cast<uint16_t>(std::min<uint32_t>(2000, 9014 - off));
+    auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(seg, n));
+    for (uint16_t i = 0; i < n; ++i) d[i] = static_cast<uint8_t>((off + i) % 251);
+    if (head == nullptr) {
+      head = seg;
+    } else {
+      ASSERT_EQ(rte_pktmbuf_chain(head, seg), 0);
+    }
+    off += n;
+  }
+  ASSERT_TRUE(device_->Send(head));
+  device_->FlushTx();
+  auto got = PeerReceive(1);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(rte_pktmbuf_pkt_len(got[0]), 9014u);
+  std::vector<uint8_t> flat(9014);
+  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(got[0], 0, 9014, flat.data()));
+  for (uint32_t i = 14; i < 9014; ++i) ASSERT_EQ(p[i], i % 251) << i;
+  rte_pktmbuf_free(got[0]);
+}
+
+TEST_F(DeviceTest, UnknownPortIsAClearError) {
+  PortConfig pc;
+  pc.port_id = 31;
+  auto port = Port::Open(pc);
+  ASSERT_FALSE(port.ok());
+  EXPECT_EQ(port.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(port.status().message().find("DPDK port 31 does not exist"), std::string::npos)
+      << port.status();
+}
+
+}  // namespace
+}  // namespace grpc_bypass::dpdk
