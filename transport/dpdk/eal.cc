@@ -50,8 +50,10 @@ absl::Status StartEal(const std::string& args) {
   argv.push_back(nullptr);
   int rc = rte_eal_init(static_cast<int>(argv_s.size()), argv.data());
   if (rc < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("EAL init failed with '", args, "': ", rte_strerror(rte_errno)));
+    const int e = rte_errno;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EAL init failed with '", args, "': ", rte_strerror(e),
+        e == ENODEV ? " (a --vdev/-a names a PMD that is unknown or could not be loaded)" : ""));
   }
   g_started = true;
   g_args = args;

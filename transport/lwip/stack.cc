@@ -178,6 +178,9 @@ uint32_t Stack::RxStage() {
 }
 
 uint32_t Stack::InputStage() {
+  // Neighbours learned from this batch go into the ARP table before the batch reaches lwIP,
+  // so that an answer to the first frame from a new peer needs no ARP request.
+  for (const dpdk::LearnedNeighbor& nb : device_->TakeLearnedNeighbors()) netif_->SeedArp(nb);
   for (uint16_t i = 0; i < rx_count_; ++i) netif_->Input(rx_[i]);
   input_frames_.Add(rx_count_);
   const uint32_t n = rx_count_;
@@ -211,10 +214,6 @@ uint32_t Stack::TimerStage() {
   if (tsc >= next_slow_tick_) {
     next_slow_tick_ = tsc + rte_get_tsc_hz() / 10;  // every 100 ms
     netif_->SetLinkUp(device_->LinkUp());
-  }
-  for (const dpdk::LearnedNeighbor& nb : device_->TakeLearnedNeighbors()) {
-    netif_->SeedArp(nb);
-    ++work;
   }
   return work;
 }
