@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "examples/echo/latency.h"
 #include "lwip/tcp.h"
 #include "transport/lwip/config.h"
 #include "transport/lwip/err.h"
@@ -171,13 +172,6 @@ err_t OnConnected(void* arg, tcp_pcb* pcb, err_t err) {
   return ERR_OK;
 }
 
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(q * (v.size() - 1) + 0.5);
-  std::nth_element(v.begin(), v.begin() + i, v.end());
-  return v[i];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -243,12 +237,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long>(c.received), s_elapsed,
                 c.received / s_elapsed / 1e6);
   } else {
-    std::vector<double>& v = c.rtt_us;
-    std::printf(
-        "pingpong: %zu round trips of %d B: p50 %.1f us p90 %.1f us p99 %.1f us p99.9 %.1f us "
-        "max %.1f us\n",
-        v.size(), c.size, Percentile(v, 0.5), Percentile(v, 0.9), Percentile(v, 0.99),
-        Percentile(v, 0.999), Percentile(v, 1.0));
+    std::printf("%s\n", grpc_bypass::examples::PingPongLine(c.rtt_us, c.size).c_str());
   }
   std::printf("%s\n", s.Summary().c_str());
   std::fflush(stdout);

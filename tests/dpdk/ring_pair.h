@@ -19,15 +19,22 @@ inline constexpr char kTestEal[] =
 
 // Creates two ring ports wired to each other; `ring_size` bounds what tx_burst accepts before
 // the other side reads (a ring of N holds N-1). Returns {a, b} port ids.
-inline std::pair<uint16_t, uint16_t> MakeRingPair(const std::string& name, unsigned ring_size) {
-  rte_ring* ab = rte_ring_create((name + "_ab").c_str(), ring_size, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
-  rte_ring* ba = rte_ring_create((name + "_ba").c_str(), ring_size, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
-  EXPECT_NE(ab, nullptr);
-  EXPECT_NE(ba, nullptr);
-  int a = rte_eth_from_rings((name + "_a").c_str(), &ba, 1, &ab, 1, SOCKET_ID_ANY);
-  int b = rte_eth_from_rings((name + "_b").c_str(), &ab, 1, &ba, 1, SOCKET_ID_ANY);
+// With `queues` > 1, queue q of one end is wired to queue q of the other.
+inline std::pair<uint16_t, uint16_t> MakeRingPair(const std::string& name, unsigned ring_size,
+                                                  unsigned queues = 1) {
+  rte_ring* ab[RTE_MAX_QUEUES_PER_PORT];
+  rte_ring* ba[RTE_MAX_QUEUES_PER_PORT];
+  for (unsigned q = 0; q < queues; ++q) {
+    const std::string sq = std::to_string(q);
+    ab[q] = rte_ring_create((name + "_ab" + sq).c_str(), ring_size, SOCKET_ID_ANY,
+                            RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ba[q] = rte_ring_create((name + "_ba" + sq).c_str(), ring_size, SOCKET_ID_ANY,
+                            RING_F_SP_ENQ | RING_F_SC_DEQ);
+    EXPECT_NE(ab[q], nullptr);
+    EXPECT_NE(ba[q], nullptr);
+  }
+  int a = rte_eth_from_rings((name + "_a").c_str(), ba, queues, ab, queues, SOCKET_ID_ANY);
+  int b = rte_eth_from_rings((name + "_b").c_str(), ab, queues, ba, queues, SOCKET_ID_ANY);
   EXPECT_GE(a, 0);
   EXPECT_GE(b, 0);
   return {static_cast<uint16_t>(a), static_cast<uint16_t>(b)};
