@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -20,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "examples/echo/latency.h"
+#include "lwip/priv/tcp_priv.h"  // tcp_active_pcbs: wait for the close handshake
 #include "lwip/tcp.h"
 #include "transport/lwip/config.h"
 #include "transport/lwip/err.h"
@@ -224,6 +226,14 @@ int main(int argc, char** argv) {
   });
   if (!c.done.WaitForNotificationWithTimeout(absl::Seconds(absl::GetFlag(FLAGS_timeout_s)))) {
     s.RunSync([&] { c.Finish(absl::DeadlineExceededError("timed out")); });
+  }
+  // Let the close handshake finish (our FIN acknowledged, the server's FIN acknowledged) so
+  // that the server is not left in LAST_ACK; bounded.
+  for (int i = 0; i < 200; ++i) {
+    bool open = true;
+    s.RunSync([&] { open = tcp_active_pcbs != nullptr; });
+    if (!open) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   int rc = 0;
   if (!c.status.ok()) {
