@@ -15,6 +15,11 @@ std::string StatsLine(Stack& stack, const EchoCounters& echo) {
                     "_mempool_in_use=", q.mempool_in_use, " port", q.port_id, "_mac_learned=",
                     q.mac_learned);
   }
+  for (const auto& port : stack.ports()) {
+    for (const auto& [name, value] : port->XStats()) {
+      absl::StrAppend(&s, " port", port->id(), "_xstat_", name, "=", value);
+    }
+  }
   LwipStats l = stack.GetLwipStats();
   for (const LwipStats::Pool& p : l.pools) absl::StrAppend(&s, " memp_", p.name, "=", p.used);
   absl::StrAppend(&s, " heap_used=", l.heap_used, " tcp_rx=", l.tcp_rx, " tcp_tx=", l.tcp_tx,

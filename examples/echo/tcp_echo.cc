@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   absl::Status st;
   s.RunSync([&] { st = grpc_bypass::examples::StartEchoServer(port, &counters); });
   grpc_bypass::ExitIfError(st, "tcp_echo");
+  for (const std::string& line : s.DescribePorts()) std::printf("%s\n", line.c_str());
   std::string ip = cfg->ip.ToString();
   std::printf("listening on %s:%d\n", ip.substr(0, ip.find('/')).c_str(), port);
   std::fflush(stdout);

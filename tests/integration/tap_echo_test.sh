@@ -8,14 +8,15 @@ ECHO="$(bin examples/tcp_echo)"
 PEER="$(dirname "$0")/kernel_peer.py"
 make_ns tap
 
-start_echo() {  # start_echo MTU LOG
+start_echo() {  # start_echo MTU LOG [VAR=VALUE...]
+  local mtu="$1" log="$2"; shift 2
   ip netns exec "$NS" env BYPASS_EAL="$(eal_args "tap$TEST_ID" 0 net_tap0,iface=bpt0)" \
-    BYPASS_IP=198.18.0.2/24 BYPASS_IP6=fd00:77::2/64 BYPASS_MTU="$1" BYPASS_IDLE=backoff \
-    "$ECHO" --listen_port=7 >"$2" 2>&1 &
+    BYPASS_IP=198.18.0.2/24 BYPASS_IP6=fd00:77::2/64 BYPASS_MTU="$mtu" BYPASS_IDLE=backoff "$@" \
+    "$ECHO" --listen_port=7 >"$log" 2>&1 &
   ECHO_PID=$!
   PIDS+=("$ECHO_PID")
-  wait_for_line "$2" '^listening on 198.18.0.2:7' 20
-  ip -n "$NS" link set bpt0 mtu "$1"
+  wait_for_line "$log" '^listening on 198.18.0.2:7' 20
+  ip -n "$NS" link set bpt0 mtu "$mtu"
   ip -n "$NS" addr add 198.18.0.1/24 dev bpt0
   ip -n "$NS" addr add fd00:77::1/64 dev bpt0 nodad
   ip -n "$NS" link set bpt0 up
@@ -62,6 +63,17 @@ pass "after 1000+ connections: pcbs, segments, pbufs, heap ($base_heap) and memp
 stop_echo
 grep -q '^grpc-bypass: dpdk rx' "$TMP/echo1500.log" || fail "no shutdown summary"
 pass "SIGTERM: stats printed, exit 0"
+
+# net_tap offloads checksums (TX) and reports RX checksum status: the run above used that
+# path (the port line says so). Now the same traffic with every checksum in software.
+grep -q 'offloads: tx_ip_cksum=1 tx_tcp_cksum=1 rx_cksum=1' "$TMP/echo1500.log" ||
+  fail "expected net_tap to offload checksums: $(grep 'grpc-bypass: port' "$TMP/echo1500.log")"
+ip netns del "$NS"; make_ns tapsw
+start_echo 1500 "$TMP/echo_sw.log" BYPASS_OFFLOADS=0
+grep -q 'offloads: tx_ip_cksum=0 tx_tcp_cksum=0 rx_cksum=0' "$TMP/echo_sw.log" || fail "offloads not off"
+ip netns exec "$NS" "$PY" "$PEER" bulk 198.18.0.2 7 $((4 << 20)) || fail "bulk echo, software checksums"
+pass "4 MiB echoed with checksum offload (above) and with software checksums (BYPASS_OFFLOADS=0)"
+stop_echo
 
 # ---- MTU 9000 -----------------------------------------------------------------------
 # DPDK 22.11's kernel-facing virtual PMDs cannot carry jumbo frames (net_tap: 1522 bytes,

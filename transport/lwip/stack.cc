@@ -295,6 +295,24 @@ LwipStats Stack::GetLwipStats() {
   return s;
 }
 
+std::vector<std::string> Stack::DescribePorts() const {
+  std::vector<std::string> out;
+  for (const auto& p : ports_) {
+    const dpdk::Offloads& o = p->offloads();
+    const rte_ether_addr& m = p->mac();
+    out.push_back(absl::StrFormat(
+        "grpc-bypass: port %d (%s) mac %02x:%02x:%02x:%02x:%02x:%02x mtu %d queues %d/%d link %s "
+        "offloads: tx_ip_cksum=%d tx_tcp_cksum=%d rx_cksum=%d vlan_insert=%d vlan_strip=%d "
+        "tso=%d scatter_rx=%d rss=%d",
+        p->id(), p->name(), m.addr_bytes[0], m.addr_bytes[1], m.addr_bytes[2], m.addr_bytes[3],
+        m.addr_bytes[4], m.addr_bytes[5], p->mtu(), p->config().rx_queues, p->config().tx_queues,
+        p->LinkUp() ? "up" : "down", o.tx_ipv4_cksum, o.tx_tcp_cksum,
+        o.rx_ipv4_cksum && o.rx_tcp_cksum, o.vlan_insert, o.vlan_strip, o.tso, o.scatter_rx,
+        o.rss_hf != 0));
+  }
+  return out;
+}
+
 std::string Stack::Summary() {
   uint64_t rxp = 0, txp = 0, rxb = 0, txb = 0, drops = 0, nombuf = 0, retries = 0;
   for (const dpdk::PortQueueStats& q : device_->Stats()) {

@@ -74,6 +74,8 @@ class Stack {
   PollStats poll_stats() const;           // any thread
   LwipStats GetLwipStats();              // any thread (runs on the poll thread)
   std::string Summary();                  // one line for logs and shutdown
+  // One line per port: name, MAC, MTU, queues, link, and the offloads in use.
+  std::vector<std::string> DescribePorts() const;
 
  private:
   explicit Stack(const StackConfig& config) : config_(config) {}
