@@ -129,7 +129,7 @@ def grpc_bypass_system_deps():
             "absl": " ".join(["absl_" + m for m in [
                 "flags", "flags_parse", "flags_usage", "status", "statusor", "strings",
                 "str_format", "synchronization", "time", "hash", "raw_hash_set",
-                "random_random", "random_distributions", "cleanup", "base",
+                "random_random", "random_distributions", "cleanup", "base", "failure_signal_handler",
             ]]),
             "gtest": "gtest gmock",
             "gtest_main": "gtest_main",
@@ -151,5 +151,8 @@ def grpc_bypass_system_deps():
         source = "grpc",
         dirs = ["src/core", "include", "test/core/event_engine", "test/core/util", "LICENSE"],
         build_file = "@//third_party/grpc_src:grpc_src.BUILD",
+        # Only the addresses gRPC's conformance suite uses ([::1], which the kernel owns)
+        # change: to the kernel's and our stack's addresses in the test's namespace.
+        patches = ["@//tests/conformance:patches/addresses.patch"],
     )
     grpc_source_version_repository(name = "grpc_source_version")

@@ -1,0 +1,33 @@
+#include "transport/engine/engine_core.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+
+namespace grpc_bypass::engine {
+namespace {
+absl::Mutex g_mu;
+EngineCore* g_core ABSL_GUARDED_BY(g_mu) = nullptr;  // never freed: lives until exit
+}  // namespace
+
+absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
+  absl::MutexLock lock(&g_mu);
+  if (g_core != nullptr) return g_core;
+  absl::StatusOr<std::unique_ptr<Stack>> stack = Stack::Start(config);
+  if (!stack.ok()) return stack.status();
+  auto* core = new EngineCore();
+  core->stack_ = *std::move(stack);
+  const int n = std::max(2u, std::thread::hardware_concurrency());
+  core->executor_ = std::make_unique<Executor>(n);
+  core->timers_ = std::make_unique<TimerManager>(core->executor_.get());
+  g_core = core;
+  return g_core;
+}
+
+EngineCore* EngineCore::Get() {
+  absl::MutexLock lock(&g_mu);
+  return g_core;
+}
+
+}  // namespace grpc_bypass::engine

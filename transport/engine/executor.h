@@ -1,0 +1,34 @@
+// The threads that run completions and timer callbacks (never the poll thread: a slow
+// callback must not stall the NIC). FIFO; any thread may Run().
+#ifndef GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H
+#define GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H
+
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+
+namespace grpc_bypass::engine {
+
+class Executor {
+ public:
+  explicit Executor(int threads);
+  ~Executor();  // runs what is queued, then joins
+  void Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
+  // True on one of this executor's threads.
+  static bool OnExecutorThread();
+
+ private:
+  void Loop();
+  absl::Mutex mu_;
+  std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace grpc_bypass::engine
+
+#endif  // GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H

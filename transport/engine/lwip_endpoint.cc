@@ -1,0 +1,287 @@
+#include "transport/engine/lwip_endpoint.h"
+
+#include <grpc/slice.h>
+
+#include "absl/strings/str_cat.h"
+#include "transport/lwip/err.h"
+
+namespace grpc_bypass::engine {
+namespace {
+
+using grpc_event_engine::experimental::MemoryRequest;
+using grpc_event_engine::experimental::Slice;
+
+// Owner of one received pbuf while gRPC holds it as a slice.
+struct RxSliceOwner {
+  pbuf* p;
+  std::shared_ptr<MemoryAllocator> allocator;
+  size_t reserved;
+  EngineCore* core;
+};
+
+void DestroyRxSlice(void* arg) {
+  auto* o = static_cast<RxSliceOwner*>(arg);
+  if (o->p->flags & PBUF_FLAG_IS_CUSTOM) {
+    // Our RX pbufs: freeing one frees its mbuf segment, which any thread may do.
+    pbuf_free(o->p);
+  } else {
+    pbuf* p = o->p;  // an lwIP-owned pbuf: only the poll thread may free it
+    if (!o->core->stack().Post([p] { pbuf_free(p); })) {
+      // The stack has stopped (process exit): nothing can use lwIP any more.
+    }
+  }
+  o->allocator->Release(o->reserved);
+  delete o;
+}
+
+void Recved(tcp_pcb* pcb, size_t n) {
+  while (n > 0) {
+    const u16_t k = static_cast<u16_t>(std::min<size_t>(n, 0xffff));
+    tcp_recved(pcb, k);
+    n -= k;
+  }
+}
+
+absl::Status ErrStatus(err_t err) {
+  switch (err) {
+    case ERR_RST: return absl::InternalError("Connection reset by peer");
+    case ERR_ABRT: return absl::InternalError("Connection aborted");
+    case ERR_CLSD: return absl::InternalError("Socket closed");
+    default: return LwipErrToStatus(err, "tcp");
+  }
+}
+
+}  // namespace
+
+EndpointImpl::EndpointImpl(EngineCore* core, MemoryAllocator allocator)
+    : core_(core), allocator_(std::make_shared<MemoryAllocator>(std::move(allocator))) {}
+
+EndpointImpl::~EndpointImpl() {
+  // All pbufs were released on the poll thread by Detach(); nothing is left here.
+}
+
+std::shared_ptr<EndpointImpl> EndpointImpl::Adopt(EngineCore* core, tcp_pcb* pcb,
+                                                  MemoryAllocator allocator) {
+  std::shared_ptr<EndpointImpl> ep(new EndpointImpl(core, std::move(allocator)));
+  ep->pcb_ = pcb;
+  ep->self_ = ep;
+  ep->peer_ = FromLwip(pcb->remote_ip, pcb->remote_port);
+  ep->local_ = FromLwip(pcb->local_ip, pcb->local_port);
+  tcp_arg(pcb, ep.get());
+  tcp_recv(pcb, &EndpointImpl::OnRecv);
+  tcp_sent(pcb, &EndpointImpl::OnSent);
+  tcp_err(pcb, &EndpointImpl::OnErr);
+  tcp_nagle_disable(pcb);
+  return ep;
+}
+
+void EndpointImpl::Complete(Callback cb, absl::Status st) {
+  core_->executor().Run([cb = std::move(cb), st = std::move(st)]() mutable { cb(std::move(st)); });
+}
+
+// ---- any thread ---------------------------------------------------------------------
+// Each posted closure holds a shared_ptr, so the object outlives its pending commands.
+
+void EndpointImpl::Read(Callback on_read, SliceBuffer* buffer) {
+  auto cb = std::make_shared<Callback>(std::move(on_read));
+  if (!core_->stack().Post([self = shared_from_this(), cb, buffer] {
+        self->StartRead(std::move(*cb), buffer);
+      })) {
+    Complete(std::move(*cb), absl::InternalError("Endpoint shutdown: the stack has stopped"));
+  }
+}
+
+void EndpointImpl::Write(Callback on_writable, SliceBuffer* data) {
+  auto cb = std::make_shared<Callback>(std::move(on_writable));
+  if (!core_->stack().Post([self = shared_from_this(), cb, data] {
+        self->StartWrite(std::move(*cb), data);
+      })) {
+    Complete(std::move(*cb), absl::InternalError("Endpoint shutdown: the stack has stopped"));
+  }
+}
+
+void EndpointImpl::Shutdown() {
+  core_->stack().Post([self = shared_from_this()] {
+    if (self->error_.ok()) self->error_ = absl::InternalError("Endpoint shutdown");
+    self->Fail(self->error_);
+  });
+}
+
+// ---- poll thread ----------------------------------------------------------------------
+
+void EndpointImpl::StartRead(Callback cb, SliceBuffer* buffer) {
+  if (on_read_) {
+    Complete(std::move(cb), absl::FailedPreconditionError("a read is already pending"));
+    return;
+  }
+  on_read_ = std::move(cb);
+  read_buf_ = buffer;
+  DeliverRead();
+}
+
+void EndpointImpl::DeliverRead() {
+  if (!on_read_) return;
+  if (!rx_.empty()) {
+    size_t n = 0;
+    while (!rx_.empty()) {
+      pbuf* p = rx_.front();
+      rx_.pop_front();
+      const size_t len = p->len;
+      n += len;
+      auto* owner = new RxSliceOwner{p, allocator_, 0, core_};
+      owner->reserved = allocator_->Reserve(MemoryRequest(len));
+      read_buf_->Append(Slice(grpc_slice_new_with_user_data(p->payload, len, DestroyRxSlice, owner)));
+    }
+    if (pcb_ != nullptr) Recved(pcb_, n);  // reopen the window for what the reader took
+    read_buf_ = nullptr;
+    Complete(std::move(on_read_), absl::OkStatus());
+    on_read_ = nullptr;
+    return;
+  }
+  if (!error_.ok() || eof_) {
+    read_buf_ = nullptr;
+    Complete(std::move(on_read_), error_.ok() ? absl::InternalError("Socket closed") : error_);
+    on_read_ = nullptr;
+  }
+}
+
+void EndpointImpl::StartWrite(Callback cb, SliceBuffer* data) {
+  if (on_write_) {
+    Complete(std::move(cb), absl::FailedPreconditionError("a write is already pending"));
+    return;
+  }
+  if (!error_.ok() || pcb_ == nullptr) {
+    Complete(std::move(cb), error_.ok() ? absl::InternalError("EOF") : error_);
+    return;
+  }
+  on_write_ = std::move(cb);
+  write_buf_ = data;
+  write_slice_ = 0;
+  write_off_ = 0;
+  PumpWrite();
+}
+
+void EndpointImpl::PumpWrite() {
+  if (!on_write_ || pcb_ == nullptr) return;
+  grpc_slice_buffer* sb = write_buf_->c_slice_buffer();
+  bool wrote = false;
+  while (write_slice_ < sb->count) {
+    const grpc_slice& s = sb->slices[write_slice_];
+    const size_t left = GRPC_SLICE_LENGTH(s) - write_off_;
+    if (left == 0) {
+      ++write_slice_;
+      write_off_ = 0;
+      continue;
+    }
+    const u32_t room = tcp_sndbuf(pcb_);
+    if (room == 0 || tcp_sndqueuelen(pcb_) >= TCP_SND_QUEUELEN - 4) break;
+    const u16_t n = static_cast<u16_t>(std::min<size_t>({left, room, 0xffff}));
+    const bool more = n < left || write_slice_ + 1 < sb->count;
+    err_t e = tcp_write(pcb_, GRPC_SLICE_START_PTR(s) + write_off_, n,
+                        TCP_WRITE_FLAG_COPY | (more ? TCP_WRITE_FLAG_MORE : 0));
+    if (e == ERR_MEM) break;  // back-pressure: continue from OnSent
+    if (e != ERR_OK) {
+      Fail(LwipErrToStatus(e, "tcp_write"));
+      return;
+    }
+    wrote = true;
+    write_off_ += n;
+  }
+  if (wrote) tcp_output(pcb_);
+  if (write_slice_ >= sb->count) {
+    write_buf_ = nullptr;
+    Complete(std::move(on_write_), absl::OkStatus());
+    on_write_ = nullptr;
+  }
+}
+
+void EndpointImpl::Fail(absl::Status status) {
+  if (error_.ok()) error_ = status;
+  if (on_read_) {
+    read_buf_ = nullptr;
+    Complete(std::move(on_read_), error_);
+    on_read_ = nullptr;
+  }
+  if (on_write_) {
+    write_buf_ = nullptr;
+    Complete(std::move(on_write_), error_);
+    on_write_ = nullptr;
+  }
+  Detach(/*close=*/true);
+}
+
+void EndpointImpl::Detach(bool close) {
+  for (pbuf* p : rx_) pbuf_free(p);
+  rx_.clear();
+  if (pcb_ != nullptr) {
+    tcp_arg(pcb_, nullptr);
+    tcp_recv(pcb_, nullptr);
+    tcp_sent(pcb_, nullptr);
+    tcp_err(pcb_, nullptr);
+    if (close && tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);  // out of memory: reset
+    pcb_ = nullptr;
+  }
+  // Last: may drop the final reference, but a posted closure or the caller still holds one.
+  self_.reset();
+}
+
+err_t EndpointImpl::OnRecv(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
+  auto* ep = static_cast<EndpointImpl*>(arg);
+  if (ep == nullptr) {  // detached: drop the data but keep the window open
+    if (p != nullptr) {
+      tcp_recved(pcb, p->tot_len);
+      pbuf_free(p);
+    }
+    return ERR_OK;
+  }
+  if (p == nullptr) {
+    ep->eof_ = true;
+  } else {
+    if (err != ERR_OK) {
+      pbuf_free(p);
+      return ERR_OK;
+    }
+    // Split the chain: each pbuf becomes one slice, freed on its own. In a chain each pbuf
+    // holds the reference to the next; detaching hands that reference to us.
+    while (p != nullptr) {
+      pbuf* next = p->next;
+      p->next = nullptr;
+      p->tot_len = p->len;
+      if (p->len == 0) {
+        pbuf_free(p);
+      } else {
+        ep->rx_.push_back(p);
+      }
+      p = next;
+    }
+  }
+  ep->DeliverRead();
+  return ERR_OK;
+}
+
+err_t EndpointImpl::OnSent(void* arg, tcp_pcb*, u16_t) {
+  if (arg != nullptr) static_cast<EndpointImpl*>(arg)->PumpWrite();
+  return ERR_OK;
+}
+
+void EndpointImpl::OnErr(void* arg, err_t err) {
+  auto* ep = static_cast<EndpointImpl*>(arg);
+  if (ep == nullptr) return;
+  ep->pcb_ = nullptr;  // lwIP has freed it
+  auto keep = ep->shared_from_this();
+  ep->Fail(ErrStatus(err));
+}
+
+// ---- the public Endpoint ----------------------------------------------------------------
+
+void LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
+                        const ReadArgs*) {
+  impl_->Read(std::move(on_read), buffer);
+}
+
+void LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
+                         const WriteArgs*) {
+  impl_->Write(std::move(on_writable), data);
+}
+
+}  // namespace grpc_bypass::engine

@@ -1,0 +1,93 @@
+// An EventEngine::Endpoint over one lwIP TCP connection.
+//
+// Threading: Read/Write/the destructor may be called on any thread; they post commands to
+// the poll thread, which alone touches the pcb. Completions run on the executor, each exactly
+// once: with data, with an error, or with "Endpoint shutdown" if the endpoint is destroyed
+// first. Received data is handed over without a copy (each pbuf becomes a slice whose bytes
+// are reserved from the endpoint's MemoryAllocator until the slice is freed); written data is
+// copied once, into lwIP's send buffer, and the write completes when lwIP has taken it all.
+#ifndef GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_ENDPOINT_H
+#define GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_ENDPOINT_H
+
+#include <grpc/event_engine/event_engine.h>
+#include <grpc/event_engine/memory_allocator.h>
+
+#include <deque>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "lwip/tcp.h"
+#include "transport/engine/address.h"
+#include "transport/engine/engine_core.h"
+
+namespace grpc_bypass::engine {
+
+using grpc_event_engine::experimental::EventEngine;
+using grpc_event_engine::experimental::MemoryAllocator;
+using grpc_event_engine::experimental::SliceBuffer;
+
+class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
+ public:
+  using Callback = absl::AnyInvocable<void(absl::Status)>;
+
+  // Poll thread: takes over a connected pcb (its callbacks now point here).
+  static std::shared_ptr<EndpointImpl> Adopt(EngineCore* core, tcp_pcb* pcb,
+                                             MemoryAllocator allocator);
+  ~EndpointImpl();
+
+  // Any thread.
+  void Read(Callback on_read, SliceBuffer* buffer);
+  void Write(Callback on_writable, SliceBuffer* data);
+  void Shutdown();  // idempotent; completes pending operations with an error
+  const ResolvedAddress& peer() const { return peer_; }
+  const ResolvedAddress& local() const { return local_; }
+
+ private:
+  EndpointImpl(EngineCore* core, MemoryAllocator allocator);
+  // Poll thread only below.
+  void StartRead(Callback cb, SliceBuffer* buffer);
+  void StartWrite(Callback cb, SliceBuffer* data);
+  void DeliverRead();
+  void PumpWrite();
+  void Fail(absl::Status status);  // completes pending operations, detaches from lwIP
+  void Detach(bool close);
+  void Complete(Callback cb, absl::Status st);
+
+  static err_t OnRecv(void* arg, tcp_pcb* pcb, pbuf* p, err_t err);
+  static err_t OnSent(void* arg, tcp_pcb* pcb, u16_t len);
+  static void OnErr(void* arg, err_t err);
+
+  EngineCore* core_;
+  std::shared_ptr<MemoryAllocator> allocator_;
+  ResolvedAddress peer_, local_;
+
+  tcp_pcb* pcb_ = nullptr;
+  std::shared_ptr<EndpointImpl> self_;  // held while lwIP points at us
+  std::deque<pbuf*> rx_;                // received, not yet read: single pbufs
+  bool eof_ = false;
+  absl::Status error_;                  // sticky: reset, abort, shutdown
+  Callback on_read_;
+  SliceBuffer* read_buf_ = nullptr;
+  Callback on_write_;
+  SliceBuffer* write_buf_ = nullptr;
+  size_t write_slice_ = 0, write_off_ = 0;
+};
+
+class LwipEndpoint : public EventEngine::Endpoint {
+ public:
+  explicit LwipEndpoint(std::shared_ptr<EndpointImpl> impl) : impl_(std::move(impl)) {}
+  ~LwipEndpoint() override { impl_->Shutdown(); }
+  void Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
+            const ReadArgs* args) override;
+  void Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
+             const WriteArgs* args) override;
+  const EventEngine::ResolvedAddress& GetPeerAddress() const override { return impl_->peer(); }
+  const EventEngine::ResolvedAddress& GetLocalAddress() const override { return impl_->local(); }
+
+ private:
+  std::shared_ptr<EndpointImpl> impl_;
+};
+
+}  // namespace grpc_bypass::engine
+
+#endif  // GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_ENDPOINT_H

@@ -1,0 +1,105 @@
+#include "transport/engine/lwip_listener.h"
+
+#include "absl/strings/str_cat.h"
+#include "transport/engine/address.h"
+#include "transport/engine/lwip_endpoint.h"
+#include "transport/lwip/err.h"
+
+namespace grpc_bypass::engine {
+
+ListenerImpl::ListenerImpl(EngineCore* core, EventEngine::Listener::AcceptCallback on_accept,
+                           absl::AnyInvocable<void(absl::Status)> on_shutdown,
+                           std::unique_ptr<MemoryAllocatorFactory> factory)
+    : core_(core),
+      on_accept_(std::make_shared<EventEngine::Listener::AcceptCallback>(std::move(on_accept))),
+      on_shutdown_(std::move(on_shutdown)),
+      factory_(std::move(factory)) {}
+
+absl::StatusOr<int> ListenerImpl::Bind(const EventEngine::ResolvedAddress& addr) {
+  LwipAddress a;
+  absl::Status st = ToLwip(addr, &a);
+  if (st.ok()) st = CanBind(core_->stack().config(), a);
+  if (!st.ok()) return absl::Status(st.code(), absl::StrCat("bind ", ToString(addr), ": ", st.message()));
+  absl::StatusOr<int> port = absl::InternalError("stack stopped");
+  core_->stack().RunSync([&] {
+    if (started_) {
+      port = absl::FailedPreconditionError("bind after the listener started");
+      return;
+    }
+    // A wildcard address listens on IPv4 and IPv6 alike.
+    tcp_pcb* pcb = tcp_new_ip_type(a.wildcard ? IPADDR_TYPE_ANY : IP_GET_TYPE(&a.ip));
+    if (pcb == nullptr) {
+      port = LwipErrToStatus(ERR_MEM, "bind");
+      return;
+    }
+    ip_set_option(pcb, SOF_REUSEADDR);
+    err_t e = tcp_bind(pcb, a.wildcard ? IP_ANY_TYPE : &a.ip, a.port);
+    if (e != ERR_OK) {
+      tcp_close(pcb);
+      port = LwipErrToStatus(e, absl::StrCat("bind ", ToString(addr)));
+      return;
+    }
+    pcbs_.push_back(pcb);
+    port = pcb->local_port;
+  });
+  return port;
+}
+
+absl::Status ListenerImpl::Start() {
+  absl::Status st = absl::InternalError("stack stopped");
+  core_->stack().RunSync([&] {
+    if (started_) {
+      st = absl::FailedPreconditionError("listener already started");
+      return;
+    }
+    for (tcp_pcb*& pcb : pcbs_) {
+      tcp_pcb* l = tcp_listen_with_backlog(pcb, TCP_DEFAULT_LISTEN_BACKLOG);
+      if (l == nullptr) {
+        st = LwipErrToStatus(ERR_MEM, "listen");
+        return;
+      }
+      pcb = l;
+      tcp_arg(l, this);
+      tcp_accept(l, &ListenerImpl::OnAccept);
+    }
+    started_ = true;
+    st = absl::OkStatus();
+  });
+  return st;
+}
+
+err_t ListenerImpl::OnAccept(void* arg, tcp_pcb* pcb, err_t err) {
+  auto* self = static_cast<ListenerImpl*>(arg);
+  if (self == nullptr || err != ERR_OK || pcb == nullptr) return ERR_VAL;
+  const std::string name = absl::StrCat("bypass-endpoint-", self->accepted_++);
+  std::shared_ptr<EndpointImpl> ep =
+      EndpointImpl::Adopt(self->core_, pcb, self->factory_->CreateMemoryAllocator(name));
+  auto endpoint = std::make_shared<std::unique_ptr<EventEngine::Endpoint>>(
+      std::make_unique<LwipEndpoint>(std::move(ep)));
+  auto allocator = std::make_shared<grpc_event_engine::experimental::MemoryAllocator>(
+      self->factory_->CreateMemoryAllocator(name + "-user"));
+  self->core_->executor().Run([cb = self->on_accept_, endpoint, allocator] {
+    (*cb)(std::move(*endpoint), std::move(*allocator));
+  });
+  return ERR_OK;
+}
+
+void ListenerImpl::Shutdown() {
+  core_->stack().RunSync([this] {
+    for (tcp_pcb* pcb : pcbs_) {
+      tcp_arg(pcb, nullptr);
+      if (started_) tcp_accept(pcb, nullptr);
+      tcp_close(pcb);
+    }
+    pcbs_.clear();
+  });
+  // on_shutdown is queued behind every accept already queued; the caller waits for it.
+  auto done = std::make_shared<absl::Notification>();
+  core_->executor().Run([cb = std::move(on_shutdown_), done]() mutable {
+    cb(absl::OkStatus());
+    done->Notify();
+  });
+  if (!Executor::OnExecutorThread()) done->WaitForNotification();
+}
+
+}  // namespace grpc_bypass::engine

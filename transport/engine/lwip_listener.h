@@ -1,0 +1,60 @@
+// EventEngine::Listener on lwIP: Bind() creates and binds pcbs at once (so port 0 reports the
+// chosen port), Start() listens. Accepted connections become LwipEndpoints, handed to
+// on_accept on the executor. Destroying the listener closes its pcbs and then runs
+// on_shutdown (on the executor). Connections already accepted are not affected.
+#ifndef GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_LISTENER_H
+#define GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_LISTENER_H
+
+#include <grpc/event_engine/event_engine.h>
+#include <grpc/event_engine/memory_allocator.h>
+
+#include <memory>
+
+#include "absl/synchronization/notification.h"
+#include <vector>
+
+#include "lwip/tcp.h"
+#include "transport/engine/engine_core.h"
+
+namespace grpc_bypass::engine {
+
+using grpc_event_engine::experimental::EventEngine;
+using grpc_event_engine::experimental::MemoryAllocatorFactory;
+
+class ListenerImpl {
+ public:
+  ListenerImpl(EngineCore* core, EventEngine::Listener::AcceptCallback on_accept,
+               absl::AnyInvocable<void(absl::Status)> on_shutdown,
+               std::unique_ptr<MemoryAllocatorFactory> factory);
+  absl::StatusOr<int> Bind(const EventEngine::ResolvedAddress& addr);  // any thread
+  absl::Status Start();                                                // any thread
+  void Shutdown();                                                     // any thread, once
+
+ private:
+  static err_t OnAccept(void* arg, tcp_pcb* pcb, err_t err);
+  EngineCore* core_;
+  std::shared_ptr<EventEngine::Listener::AcceptCallback> on_accept_;  // outlives queued accepts
+  absl::AnyInvocable<void(absl::Status)> on_shutdown_;
+  std::unique_ptr<MemoryAllocatorFactory> factory_;
+  // Poll thread only.
+  std::vector<tcp_pcb*> pcbs_;
+  bool started_ = false;
+  uint64_t accepted_ = 0;
+};
+
+class LwipListener : public EventEngine::Listener {
+ public:
+  explicit LwipListener(std::unique_ptr<ListenerImpl> impl) : impl_(std::move(impl)) {}
+  ~LwipListener() override { impl_->Shutdown(); }
+  absl::StatusOr<int> Bind(const EventEngine::ResolvedAddress& addr) override {
+    return impl_->Bind(addr);
+  }
+  absl::Status Start() override { return impl_->Start(); }
+
+ private:
+  std::unique_ptr<ListenerImpl> impl_;
+};
+
+}  // namespace grpc_bypass::engine
+
+#endif  // GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_LISTENER_H
