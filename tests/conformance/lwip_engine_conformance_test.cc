@@ -2,9 +2,9 @@
 // Debian's grpc source package) with our LwipEventEngine as the engine under test and the
 // suite's PosixOracleEventEngine (blocking kernel sockets) as the oracle.
 //
-// Run by run_conformance.sh inside a network namespace: our stack owns fd00:77::2 on a
+// Run by tests/integration/run_in_tap_ns.sh inside a network namespace: our stack owns fd00:77::2 on a
 // net_tap port, the kernel owns fd00:77::1 on the other side (the address patch points the
-// suite's [::1] there). CONFORMANCE_KERNEL_SETUP is a shell command run once our tap
+// suite's [::1] there). KERNEL_SETUP is a shell command run once our tap
 // interface exists, to give the kernel side its address.
 #include <cstdlib>
 #include <memory>
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<grpc_bypass::engine::EngineCore*> core =
       grpc_bypass::engine::EngineCore::Start(*cfg);
   grpc_bypass::ExitIfError(core.status(), "conformance");
-  if (const char* setup = std::getenv("CONFORMANCE_KERNEL_SETUP")) {
+  if (const char* setup = std::getenv("KERNEL_SETUP")) {
     if (std::system(setup) != 0) {
       std::fprintf(stderr, "conformance: kernel-side setup failed: %s\n", setup);
       return 2;

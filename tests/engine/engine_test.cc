@@ -1,0 +1,485 @@
+// Our own tests of the lwIP EventEngine, on a real net_tap port in a test namespace (run by
+// tests/integration/run_in_tap_ns.sh); the kernel's sockets are the peer.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpc/event_engine/event_engine.h>
+#include <grpc/event_engine/memory_allocator.h>
+#include <grpc/grpc.h>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "transport/engine/engine_core.h"
+#include "transport/engine/lwip_engine.h"
+#include "transport/lwip/config.h"
+
+namespace grpc_bypass::engine {
+namespace {
+
+using grpc_event_engine::experimental::EventEngine;
+using grpc_event_engine::experimental::MemoryAllocator;
+using grpc_event_engine::experimental::Slice;
+using grpc_event_engine::experimental::SliceBuffer;
+using namespace std::chrono_literals;
+
+EngineCore* g_core = nullptr;
+
+// ---- helpers -------------------------------------------------------------------------
+
+// A MemoryAllocator whose reservations are simply counted (the engine must pair them).
+class CountingAllocator : public grpc_event_engine::experimental::internal::MemoryAllocatorImpl {
+ public:
+  size_t Reserve(grpc_event_engine::experimental::MemoryRequest request) override {
+    reserved += request.max();
+    return request.max();
+  }
+  void Release(size_t n) override { reserved -= n; }
+  void Shutdown() override {}
+  std::atomic<int64_t> reserved{0};
+};
+
+class NullConfig : public grpc_event_engine::experimental::EndpointConfig {
+ public:
+  absl::optional<int> GetInt(absl::string_view) const override { return absl::nullopt; }
+  absl::optional<absl::string_view> GetString(absl::string_view) const override { return absl::nullopt; }
+  void* GetVoidPointer(absl::string_view) const override { return nullptr; }
+};
+
+MemoryAllocator NewAllocator(std::shared_ptr<CountingAllocator>* out = nullptr) {
+  auto impl = std::make_shared<CountingAllocator>();
+  if (out) *out = impl;
+  return MemoryAllocator(impl);
+}
+
+EventEngine::ResolvedAddress Addr(const char* ip, int port) {
+  sockaddr_in6 a6{};
+  sockaddr_in a4{};
+  if (inet_pton(AF_INET, ip, &a4.sin_addr) == 1) {
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons(port);
+    return EventEngine::ResolvedAddress(reinterpret_cast<sockaddr*>(&a4), sizeof(a4));
+  }
+  inet_pton(AF_INET6, ip, &a6.sin6_addr);
+  a6.sin6_family = AF_INET6;
+  a6.sin6_port = htons(port);
+  return EventEngine::ResolvedAddress(reinterpret_cast<sockaddr*>(&a6), sizeof(a6));
+}
+
+// Blocking socket calls in this process can be interrupted by DPDK's signals (net_tap uses
+// SIGIO): retry on EINTR and finish short writes.
+ssize_t ReadRetry(int fd, char* buf, size_t n) {
+  for (;;) {
+    ssize_t r = read(fd, buf, n);
+    if (r >= 0 || errno != EINTR) return r;
+  }
+}
+bool WriteFull(int fd, const char* buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    buf += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// A kernel TCP server on 198.18.0.1 (the namespace's kernel side): echoes what it reads;
+// with close_after > 0 it closes a connection after echoing that many bytes; with
+// never_read it accepts and never reads (to fill windows).
+class KernelServer {
+ public:
+  explicit KernelServer(size_t close_after = 0, bool never_read = false)
+      : close_after_(close_after), never_read_(never_read) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    EXPECT_EQ(listen(fd_, 1024), 0);
+    thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~KernelServer() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+    for (auto& t : conns_) t.join();
+    for (int c : held_) close(c);
+  }
+  int port() const { return port_; }
+
+ private:
+  void AcceptLoop() {
+    while (!stop_) {
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0 && errno == EINTR) continue;
+      if (c < 0) return;
+      if (never_read_) {
+        held_.push_back(c);
+        continue;
+      }
+      conns_.emplace_back([this, c] {
+        char buf[65536];
+        size_t total = 0;
+        for (;;) {
+          ssize_t n = ReadRetry(c, buf, sizeof(buf));
+          if (n <= 0) break;
+          if (!WriteFull(c, buf, static_cast<size_t>(n))) break;
+          total += n;
+          if (close_after_ > 0 && total >= close_after_) break;
+        }
+        close(c);
+      });
+    }
+  }
+  int fd_, port_;
+  size_t close_after_;
+  bool never_read_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::vector<std::thread> conns_;
+  std::vector<int> held_;
+};
+
+std::unique_ptr<EventEngine::Endpoint> ConnectOrDie(EventEngine& ee, const char* ip, int port) {
+  absl::Notification done;
+  absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> result;
+  ee.Connect(
+      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
+        result = std::move(r);
+        done.Notify();
+      },
+      Addr(ip, port), NullConfig(), NewAllocator(), 10s);
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(15)));
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? std::move(*result) : nullptr;
+}
+
+absl::Status WriteAll(EventEngine::Endpoint* ep, const std::string& data) {
+  SliceBuffer buf;
+  buf.Append(Slice::FromCopiedString(data));
+  absl::Notification done;
+  absl::Status st;
+  ep->Write([&](absl::Status s) { st = s; done.Notify(); }, &buf, nullptr);
+  done.WaitForNotification();
+  return st;
+}
+
+absl::StatusOr<std::string> ReadExactly(EventEngine::Endpoint* ep, size_t n) {
+  std::string out;
+  while (out.size() < n) {
+    SliceBuffer buf;
+    absl::Notification done;
+    absl::Status st;
+    EventEngine::Endpoint::ReadArgs args{static_cast<int64_t>(n - out.size())};
+    ep->Read([&](absl::Status s) { st = s; done.Notify(); }, &buf, &args);
+    done.WaitForNotification();
+    if (!st.ok()) return st;
+    for (size_t i = 0; i < buf.Count(); ++i) {
+      Slice s = buf.RefSlice(i);
+      out.append(reinterpret_cast<const char*>(s.data()), s.size());
+    }
+  }
+  return out;
+}
+
+std::string Pattern(size_t n, int seed) {
+  std::string s(n, 0);
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7 + seed) % 251);
+  return s;
+}
+
+uint32_t PoolUsed(const char* name) { return g_core->stack().GetLwipStats().Used(name); }
+
+// ---- tests ---------------------------------------------------------------------------
+
+TEST(LwipEngine, ConnectToAnAddressNotOnTheBypassInterfaceFailsWithAClearError) {
+  LwipEventEngine ee(g_core);
+  absl::Notification done;
+  absl::Status st;
+  ee.Connect(
+      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
+        st = r.status();
+        done.Notify();
+      },
+      Addr("127.0.0.1", 80), NullConfig(), NewAllocator(), 5s);
+  done.WaitForNotification();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("not reachable through the bypass interface"), std::string::npos) << st;
+}
+
+class CountingFactory : public grpc_event_engine::experimental::MemoryAllocatorFactory {
+ public:
+  MemoryAllocator CreateMemoryAllocator(absl::string_view) override { return NewAllocator(); }
+};
+
+// A kernel client connection to our stack (198.18.0.2:port); -1 on failure.
+int KernelConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+  int rc;
+  do {
+    rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(LwipEngine, ListenerRefusesAForeignAddressAndReportsThePortItPicksForPortZero) {
+  LwipEventEngine ee(g_core);
+  std::unique_ptr<EventEngine::Endpoint> server_ep;
+  absl::Notification accepted;
+  absl::Notification shut_down;
+  auto listener = ee.CreateListener(
+      [&](std::unique_ptr<EventEngine::Endpoint> ep, MemoryAllocator) {
+        server_ep = std::move(ep);
+        accepted.Notify();
+      },
+      [&](absl::Status st) {
+        EXPECT_TRUE(st.ok());
+        shut_down.Notify();
+      },
+      NullConfig(), std::make_unique<CountingFactory>());
+  ASSERT_TRUE(listener.ok());
+  absl::StatusOr<int> bad = (*listener)->Bind(Addr("127.0.0.1", 5000));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("is not an address of the bypass interface"), std::string::npos)
+      << bad.status();
+  absl::StatusOr<int> port = (*listener)->Bind(Addr("::", 0));
+  ASSERT_TRUE(port.ok()) << port.status();
+  ASSERT_GT(*port, 0);
+  ASSERT_TRUE((*listener)->Start().ok());
+  int fd = KernelConnect(*port);
+  ASSERT_GE(fd, 0) << "kernel could not connect to the reported port " << *port;
+  ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(WriteFull(fd, "ping", 4));
+  auto got = ReadExactly(server_ep.get(), 4);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "ping");
+  // The peer's address is the kernel's side.
+  const auto* peer = reinterpret_cast<const sockaddr*>(server_ep->GetPeerAddress().address());
+  EXPECT_TRUE(peer->sa_family == AF_INET || peer->sa_family == AF_INET6);
+  close(fd);
+  auto eof = ReadExactly(server_ep.get(), 1);
+  EXPECT_FALSE(eof.ok());
+  EXPECT_EQ(eof.status().message(), "Socket closed");
+  server_ep.reset();
+  listener->reset();
+  EXPECT_TRUE(shut_down.HasBeenNotified()) << "on_shutdown ran before the listener was gone";
+}
+
+TEST(LwipEngine, ThousandConnectionsLeaveLwipPoolsAtTheirBaseline) {
+  LwipEventEngine ee(g_core);
+  KernelServer server(/*close_after=*/100);
+  const uint32_t base_pcb = PoolUsed("TCP_PCB");
+  const uint32_t base_seg = PoolUsed("TCP_SEG");
+  const uint64_t base_mbufs = g_core->stack().device().Stats()[0].mempool_in_use;
+  for (int i = 0; i < 1000; ++i) {
+    auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+    ASSERT_NE(ep, nullptr) << "connection " << i;
+    const std::string msg = Pattern(100, i);
+    ASSERT_TRUE(WriteAll(ep.get(), msg).ok());
+    auto back = ReadExactly(ep.get(), 100);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ASSERT_EQ(*back, msg);
+    auto eof = ReadExactly(ep.get(), 1);  // the kernel closes first: no TIME_WAIT here
+    ASSERT_FALSE(eof.ok());
+  }
+  // Closes complete within a few round trips.
+  for (int i = 0; i < 100 && PoolUsed("TCP_PCB") != base_pcb; ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(PoolUsed("TCP_PCB"), base_pcb);
+  EXPECT_EQ(PoolUsed("TCP_SEG"), base_seg);
+  EXPECT_EQ(PoolUsed("PBUF_POOL"), 0u);
+  EXPECT_EQ(g_core->stack().device().Stats()[0].mempool_in_use, base_mbufs);
+}
+
+TEST(LwipEngine, ConcurrentReadersAndWritersOnManyConnectionsMoveEveryByte) {
+  LwipEventEngine ee(g_core);
+  KernelServer server;
+  constexpr int kConns = 8;
+  constexpr size_t kBytes = 1 << 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < kConns; ++c) {
+    threads.emplace_back([&, c] {
+      auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+      if (!ep) return;
+      const std::string data = Pattern(kBytes, c);
+      std::thread writer([&] {
+        for (size_t off = 0; off < kBytes; off += 64 * 1024) {
+          EXPECT_TRUE(WriteAll(ep.get(), data.substr(off, 64 * 1024)).ok());
+        }
+      });
+      auto back = ReadExactly(ep.get(), kBytes);
+      writer.join();
+      if (!back.ok()) {
+        ADD_FAILURE() << "connection " << c << ": " << back.status();
+      } else if (*back != data) {
+        size_t i = 0;
+        while (i < data.size() && (*back)[i] == data[i]) ++i;
+        ADD_FAILURE() << "connection " << c << ": data differs from byte " << i << " of " << back->size();
+      } else {
+        ok++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kConns);
+}
+
+TEST(LwipEngine, EndpointDestroyedWithReadAndWritePendingCompletesEachOnceWithAnError) {
+  LwipEventEngine ee(g_core);
+  KernelServer server(0, /*never_read=*/true);
+  auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+  ASSERT_NE(ep, nullptr);
+  std::atomic<int> reads{0}, writes{0};
+  absl::Status read_st, write_st;
+  absl::Notification both;
+  std::atomic<int> done{0};
+  SliceBuffer rbuf, wbuf;
+  // 16 MiB cannot fit in the windows of a peer that never reads: the write stays pending.
+  wbuf.Append(Slice::FromCopiedString(std::string(16 << 20, 'x')));
+  EventEngine::Endpoint::ReadArgs args{1};
+  ep->Read([&](absl::Status s) { read_st = s; reads++; if (++done == 2) both.Notify(); }, &rbuf, &args);
+  ep->Write([&](absl::Status s) { write_st = s; writes++; if (++done == 2) both.Notify(); }, &wbuf, nullptr);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(writes.load(), 0) << "the write should still be pending";
+  ep.reset();
+  ASSERT_TRUE(both.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(reads.load(), 1);
+  EXPECT_EQ(writes.load(), 1);
+  EXPECT_FALSE(read_st.ok());
+  EXPECT_FALSE(write_st.ok());
+}
+
+TEST(LwipEngine, CancelConnectRacingWithCompletionRunsTheCallbackAtMostOnce) {
+  LwipEventEngine ee(g_core);
+  KernelServer server;
+  int cancelled = 0, completed = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    auto handle = ee.Connect(
+        [calls](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>>) { (*calls)++; },
+        Addr("198.18.0.1", server.port()), NullConfig(), NewAllocator(), 5s);
+    if (i % 3) std::this_thread::sleep_for(std::chrono::microseconds(50 * (i % 7)));
+    const bool was_cancelled = ee.CancelConnect(handle);
+    if (!was_cancelled) {  // it completed (or is completing): its callback must come, once
+      for (int w = 0; w < 400 && calls->load() == 0; ++w) absl::SleepFor(absl::Milliseconds(5));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+    if (was_cancelled) {
+      EXPECT_EQ(calls->load(), 0) << "iteration " << i;
+      ++cancelled;
+    } else {
+      EXPECT_EQ(calls->load(), 1) << "iteration " << i;
+      ++completed;
+    }
+  }
+  std::printf("cancel race: %d cancelled, %d completed first\n", cancelled, completed);
+  // A connect to a host that does not answer (no such host in this namespace) is cancelled.
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto handle = ee.Connect([calls](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>>) { (*calls)++; },
+                           Addr("198.18.0.77", 9), NullConfig(), NewAllocator(), 30s);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_TRUE(ee.CancelConnect(handle));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(calls->load(), 0);
+  EXPECT_FALSE(ee.CancelConnect(handle)) << "a second cancel finds nothing";
+}
+
+TEST(LwipEngine, ConnectToASilentHostEndsAtTheDeadline) {
+  LwipEventEngine ee(g_core);
+  absl::Notification done;
+  absl::Status st;
+  const absl::Time start = absl::Now();
+  ee.Connect(
+      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
+        st = r.status();
+        done.Notify();
+      },
+      Addr("198.18.0.77", 9), NullConfig(), NewAllocator(), 300ms);
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(290));
+}
+
+TEST(LwipEngine, ReadBuffersAreReservedFromTheEndpointsAllocatorUntilFreed) {
+  LwipEventEngine ee(g_core);
+  KernelServer server;
+  std::shared_ptr<CountingAllocator> counter;
+  absl::Notification done;
+  std::unique_ptr<EventEngine::Endpoint> ep;
+  ee.Connect(
+      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
+        ASSERT_TRUE(r.ok());
+        ep = std::move(*r);
+        done.Notify();
+      },
+      Addr("198.18.0.1", server.port()), NullConfig(), NewAllocator(&counter), 5s);
+  done.WaitForNotification();
+  ASSERT_TRUE(WriteAll(ep.get(), Pattern(5000, 1)).ok());
+  SliceBuffer held;
+  size_t got = 0;
+  while (got < 5000) {
+    absl::Notification rd;
+    EventEngine::Endpoint::ReadArgs args{5000};
+    SliceBuffer buf;
+    ep->Read([&](absl::Status s) { EXPECT_TRUE(s.ok()); rd.Notify(); }, &buf, &args);
+    rd.WaitForNotification();
+    got += buf.Length();
+    while (buf.Count() > 0) held.Append(buf.TakeFirst());
+  }
+  EXPECT_EQ(counter->reserved.load(), 5000) << "received bytes held by the reader are reserved";
+  held.Clear();
+  EXPECT_EQ(counter->reserved.load(), 0) << "and released when the slices are freed";
+}
+
+}  // namespace
+}  // namespace grpc_bypass::engine
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto cfg = grpc_bypass::StackConfigFromEnvironment();
+  grpc_bypass::ExitIfError(cfg.status(), "engine_test");
+  auto core = grpc_bypass::engine::EngineCore::Start(*cfg);
+  grpc_bypass::ExitIfError(core.status(), "engine_test");
+  grpc_bypass::engine::g_core = *core;
+  if (const char* setup = std::getenv("KERNEL_SETUP")) {
+    if (std::system(setup) != 0) {
+      std::fprintf(stderr, "engine_test: kernel-side setup failed\n");
+      return 2;
+    }
+  }
+  grpc_init();
+  int r = RUN_ALL_TESTS();
+  std::printf("%s\n", (*core)->stack().Summary().c_str());
+  std::fflush(stdout);
+  std::_Exit(r);
+}
