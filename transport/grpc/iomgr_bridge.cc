@@ -1,0 +1,407 @@
+#include "transport/grpc/iomgr_bridge.h"
+
+#include <grpc/event_engine/event_engine.h>
+#include <grpc/support/alloc.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "src/core/lib/event_engine/channel_args_endpoint_config.h"
+#include "src/core/lib/gprpp/debug_location.h"
+#include "src/core/lib/iomgr/closure.h"
+#include "src/core/lib/iomgr/endpoint.h"
+#include "src/core/lib/iomgr/exec_ctx.h"
+#include "src/core/lib/iomgr/resolved_address.h"
+#include "src/core/lib/iomgr/tcp_client.h"
+#include "src/core/lib/iomgr/tcp_server.h"
+#include "src/core/lib/resource_quota/api.h"
+#include "src/core/lib/resource_quota/resource_quota.h"
+#include "transport/engine/address.h"
+#include "transport/engine/lwip_engine.h"
+
+extern grpc_tcp_client_vtable grpc_posix_tcp_client_vtable;
+extern grpc_tcp_server_vtable grpc_posix_tcp_server_vtable;
+
+namespace grpc_bypass {
+namespace {
+
+using grpc_event_engine::experimental::EventEngine;
+using grpc_event_engine::experimental::Slice;
+using grpc_event_engine::experimental::SliceBuffer;
+using EE = EventEngine;
+
+engine::EngineCore* g_core = nullptr;
+std::unique_ptr<engine::LwipEventEngine> g_engine;
+BridgeOptions g_options;
+std::atomic<uint64_t> g_bypass_connects{0}, g_kernel_connects{0}, g_bypass_listeners{0},
+    g_kernel_listeners{0}, g_bypass_accepts{0}, g_open_endpoints{0};
+
+EE::ResolvedAddress ToEE(const grpc_resolved_address* a) {
+  return EE::ResolvedAddress(reinterpret_cast<const sockaddr*>(a->addr), a->len);
+}
+
+std::string Uri(const EE::ResolvedAddress& a) {
+  return absl::StrCat(a.address()->sa_family == AF_INET6 ? "ipv6:" : "ipv4:", engine::ToString(a));
+}
+
+// ---- grpc_endpoint over an EventEngine endpoint -----------------------------------------
+// Refs: one for gRPC (dropped by destroy) and one per pending read or write.
+
+struct BridgeEndpoint {
+  grpc_endpoint base;
+  std::atomic<int> refs{1};
+  absl::Mutex mu;
+  std::unique_ptr<EE::Endpoint> ee ABSL_GUARDED_BY(mu);
+  std::string peer, local;
+  SliceBuffer read_buf, write_buf;  // one read and one write at a time (gRPC's contract)
+  grpc_slice_buffer* read_out = nullptr;
+};
+
+void Unref(BridgeEndpoint* ep) {
+  if (ep->refs.fetch_sub(1) == 1) {
+    g_open_endpoints--;
+    delete ep;
+  }
+}
+
+void EpRead(grpc_endpoint* base, grpc_slice_buffer* slices, grpc_closure* cb, bool, int) {
+  auto* ep = reinterpret_cast<BridgeEndpoint*>(base);
+  absl::MutexLock lock(&ep->mu);
+  if (ep->ee == nullptr) {
+    grpc_core::ExecCtx::Run(DEBUG_LOCATION, cb, absl::InternalError("Endpoint shutdown"));
+    return;
+  }
+  ep->refs++;
+  ep->read_out = slices;
+  EE::Endpoint::ReadArgs args{1};
+  ep->ee->Read(
+      [ep, cb](absl::Status st) {
+        grpc_core::ApplicationCallbackExecCtx app_ctx;
+        grpc_core::ExecCtx exec_ctx;
+        grpc_slice_buffer_move_into(ep->read_buf.c_slice_buffer(), ep->read_out);
+        grpc_core::ExecCtx::Run(DEBUG_LOCATION, cb, st);
+        Unref(ep);
+      },
+      &ep->read_buf, &args);
+}
+
+void EpWrite(grpc_endpoint* base, grpc_slice_buffer* slices, grpc_closure* cb, void*, int) {
+  auto* ep = reinterpret_cast<BridgeEndpoint*>(base);
+  absl::MutexLock lock(&ep->mu);
+  if (ep->ee == nullptr) {
+    grpc_core::ExecCtx::Run(DEBUG_LOCATION, cb, absl::InternalError("Endpoint shutdown"));
+    return;
+  }
+  ep->write_buf.Clear();
+  for (size_t i = 0; i < slices->count; ++i) {
+    ep->write_buf.Append(Slice(grpc_slice_ref(slices->slices[i])));  // gRPC keeps them alive
+  }
+  ep->refs++;
+  ep->ee->Write(
+      [ep, cb](absl::Status st) {
+        grpc_core::ApplicationCallbackExecCtx app_ctx;
+        grpc_core::ExecCtx exec_ctx;
+        ep->write_buf.Clear();
+        grpc_core::ExecCtx::Run(DEBUG_LOCATION, cb, st);
+        Unref(ep);
+      },
+      &ep->write_buf, nullptr);
+}
+
+void EpShutdown(grpc_endpoint* base, grpc_error_handle) {
+  auto* ep = reinterpret_cast<BridgeEndpoint*>(base);
+  std::unique_ptr<EE::Endpoint> dying;
+  {
+    absl::MutexLock lock(&ep->mu);
+    dying = std::move(ep->ee);
+  }
+  // Destroying it completes pending reads and writes with an error (on the executor).
+}
+
+void EpDestroy(grpc_endpoint* base) {
+  EpShutdown(base, absl::OkStatus());
+  Unref(reinterpret_cast<BridgeEndpoint*>(base));
+}
+
+void EpNoPollset(grpc_endpoint*, grpc_pollset*) {}
+void EpNoPollsetSet(grpc_endpoint*, grpc_pollset_set*) {}
+absl::string_view EpPeer(grpc_endpoint* base) { return reinterpret_cast<BridgeEndpoint*>(base)->peer; }
+absl::string_view EpLocal(grpc_endpoint* base) { return reinterpret_cast<BridgeEndpoint*>(base)->local; }
+int EpFd(grpc_endpoint*) { return -1; }
+bool EpCanTrackErr(grpc_endpoint*) { return false; }
+
+const grpc_endpoint_vtable kEndpointVtable = {
+    EpRead,  EpWrite, EpNoPollset, EpNoPollsetSet, EpNoPollsetSet, EpShutdown,
+    EpDestroy, EpPeer, EpLocal, EpFd, EpCanTrackErr};
+
+grpc_endpoint* WrapEndpoint(std::unique_ptr<EE::Endpoint> ee) {
+  auto* ep = new BridgeEndpoint();
+  ep->base.vtable = &kEndpointVtable;
+  ep->peer = Uri(ee->GetPeerAddress());
+  ep->local = Uri(ee->GetLocalAddress());
+  {
+    absl::MutexLock lock(&ep->mu);
+    ep->ee = std::move(ee);
+  }
+  g_open_endpoints++;
+  return &ep->base;
+}
+
+grpc_event_engine::experimental::MemoryAllocator AllocatorFor(
+    const grpc_event_engine::experimental::EndpointConfig& config, const std::string& name) {
+  grpc_core::ResourceQuotaRefPtr quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
+  if (quota == nullptr) quota = grpc_core::ResourceQuota::Default();
+  return quota->memory_quota()->CreateMemoryAllocator(name);
+}
+
+// ---- client -------------------------------------------------------------------------------
+constexpr int64_t kBypassHandleBit = int64_t{1} << 62;
+
+bool ServedByBypass(const grpc_resolved_address* addr, bool listen) {
+  engine::LwipAddress a;
+  if (!engine::ToLwip(ToEE(addr), &a).ok()) return false;
+  const StackConfig& c = g_core->stack().config();
+  return listen ? engine::CanBind(c, a).ok() : engine::CanConnect(c, a).ok();
+}
+
+int64_t ClientConnect(grpc_closure* on_connect, grpc_endpoint** endpoint,
+                      grpc_pollset_set* interested_parties,
+                      const grpc_event_engine::experimental::EndpointConfig& config,
+                      const grpc_resolved_address* addr, grpc_core::Timestamp deadline) {
+  if (!ServedByBypass(addr, /*listen=*/false)) {
+    g_kernel_connects++;
+    return grpc_posix_tcp_client_vtable.connect(on_connect, endpoint, interested_parties, config,
+                                                addr, deadline);
+  }
+  g_bypass_connects++;
+  *endpoint = nullptr;
+  const grpc_core::Duration timeout = deadline - grpc_core::Timestamp::Now();
+  EE::ConnectionHandle h = g_engine->Connect(
+      [on_connect, endpoint](absl::StatusOr<std::unique_ptr<EE::Endpoint>> r) {
+        grpc_core::ApplicationCallbackExecCtx app_ctx;
+        grpc_core::ExecCtx exec_ctx;
+        absl::Status st = r.status();
+        if (r.ok()) *endpoint = WrapEndpoint(std::move(*r));
+        grpc_core::ExecCtx::Run(DEBUG_LOCATION, on_connect, st);
+      },
+      ToEE(addr), config, AllocatorFor(config, "bypass-client"),
+      std::chrono::milliseconds(std::max<int64_t>(1, timeout.millis())));
+  return kBypassHandleBit | h.keys[0];
+}
+
+bool ClientCancelConnect(int64_t handle) {
+  if (handle & kBypassHandleBit) {
+    return g_engine->CancelConnect(EE::ConnectionHandle{{handle & ~kBypassHandleBit, 0x6279}});
+  }
+  return grpc_posix_tcp_client_vtable.cancel_connect(handle);
+}
+
+grpc_tcp_client_vtable g_client_vtable = {ClientConnect, ClientCancelConnect};
+
+// ---- server -------------------------------------------------------------------------------
+// A bridge server holds a posix server for kernel addresses and, when a bypass address is
+// added, an EventEngine listener. Accepts from either reach gRPC as coming from the bridge
+// server (gRPC calls grpc_tcp_server_* on acceptor->from_server, i.e. back into this vtable).
+
+struct BridgeServer {
+  std::shared_ptr<BridgeServer> self;  // released when shutdown completes
+  std::atomic<int> refs{1};
+  grpc_closure* shutdown_complete;
+  grpc_tcp_server* posix = nullptr;
+  grpc_closure posix_done;
+  std::unique_ptr<EE::Listener> listener;
+  std::unique_ptr<grpc_event_engine::experimental::MemoryAllocatorFactory> factory;
+  std::vector<grpc_closure*> shutdown_starting;
+  std::vector<grpc_pollset*> pollsets;
+  std::atomic<size_t> next_pollset{0};
+  std::atomic<grpc_tcp_server_cb> on_accept{nullptr};
+  void* cb_arg = nullptr;
+  bool started = false;
+  std::vector<std::pair<std::vector<char>, int>> pending_binds;  // before the listener exists
+  grpc_core::ChannelArgs args;
+};
+
+grpc_tcp_server* AsServer(BridgeServer* s) { return reinterpret_cast<grpc_tcp_server*>(s); }
+BridgeServer* AsBridge(grpc_tcp_server* s) { return reinterpret_cast<BridgeServer*>(s); }
+
+class QuotaFactory : public grpc_event_engine::experimental::MemoryAllocatorFactory {
+ public:
+  explicit QuotaFactory(grpc_core::ResourceQuotaRefPtr q) : quota_(std::move(q)) {}
+  grpc_event_engine::experimental::MemoryAllocator CreateMemoryAllocator(absl::string_view name) override {
+    return quota_->memory_quota()->CreateMemoryAllocator(name);
+  }
+ private:
+  grpc_core::ResourceQuotaRefPtr quota_;
+};
+
+void PosixShutdownDone(void* arg, grpc_error_handle) {
+  auto* s = static_cast<BridgeServer*>(arg);
+  grpc_core::ExecCtx::Run(DEBUG_LOCATION, s->shutdown_complete, absl::OkStatus());
+  s->self.reset();  // accepts still queued hold only weak references
+}
+
+// Posix accepts: present them as the bridge server's.
+void PosixAccepted(void* arg, grpc_endpoint* ep, grpc_pollset* pollset,
+                   grpc_tcp_server_acceptor* acceptor) {
+  auto* s = static_cast<BridgeServer*>(arg);
+  acceptor->from_server = AsServer(s);
+  grpc_tcp_server_cb cb = s->on_accept.load();
+  if (cb == nullptr) {
+    grpc_endpoint_destroy(ep);
+    gpr_free(acceptor);
+    return;
+  }
+  cb(s->cb_arg, ep, pollset, acceptor);
+}
+
+grpc_error_handle ServerCreate(grpc_closure* shutdown_complete,
+                               const grpc_event_engine::experimental::EndpointConfig& config,
+                               grpc_tcp_server** server) {
+  auto sp = std::make_shared<BridgeServer>();
+  BridgeServer* s = sp.get();
+  s->self = sp;
+  s->shutdown_complete = shutdown_complete;
+  GRPC_CLOSURE_INIT(&s->posix_done, PosixShutdownDone, s, nullptr);
+  grpc_error_handle err = grpc_posix_tcp_server_vtable.create(&s->posix_done, config, &s->posix);
+  if (!err.ok()) {
+    s->self.reset();
+    return err;
+  }
+  grpc_core::ResourceQuotaRefPtr quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
+  if (quota == nullptr) quota = grpc_core::ResourceQuota::Default();
+  s->factory = std::make_unique<QuotaFactory>(quota);
+  *server = AsServer(s);
+  return absl::OkStatus();
+}
+
+void BypassAccepted(BridgeServer* s, std::unique_ptr<EE::Endpoint> ee) {
+  grpc_core::ApplicationCallbackExecCtx app_ctx;
+  grpc_core::ExecCtx exec_ctx;
+  g_bypass_accepts++;
+  auto* acceptor = static_cast<grpc_tcp_server_acceptor*>(gpr_zalloc(sizeof(grpc_tcp_server_acceptor)));
+  acceptor->from_server = AsServer(s);
+  acceptor->port_index = 0;
+  acceptor->fd_index = 0;
+  acceptor->external_connection = false;
+  acceptor->listener_fd = -1;
+  acceptor->pending_data = nullptr;
+  grpc_pollset* ps = s->pollsets.empty() ? nullptr : s->pollsets[s->next_pollset++ % s->pollsets.size()];
+  grpc_tcp_server_cb cb = s->on_accept.load();
+  if (cb == nullptr) {  // shutting down: drop the connection
+    gpr_free(acceptor);
+    return;
+  }
+  cb(s->cb_arg, WrapEndpoint(std::move(ee)), ps, acceptor);
+}
+
+grpc_error_handle EnsureListener(BridgeServer* s) {
+  if (s->listener) return absl::OkStatus();
+  std::weak_ptr<BridgeServer> weak = s->self;
+  auto l = g_engine->CreateListener(
+      [weak](std::unique_ptr<EE::Endpoint> ep, grpc_event_engine::experimental::MemoryAllocator) {
+        if (std::shared_ptr<BridgeServer> sp = weak.lock()) BypassAccepted(sp.get(), std::move(ep));
+      },
+      [](absl::Status) {}, grpc_event_engine::experimental::ChannelArgsEndpointConfig(s->args),
+      std::make_unique<QuotaFactory>(grpc_core::ResourceQuota::Default()));
+  if (!l.ok()) return l.status();
+  s->listener = std::move(*l);
+  g_bypass_listeners++;
+  return absl::OkStatus();
+}
+
+grpc_error_handle ServerAddPort(grpc_tcp_server* server, const grpc_resolved_address* addr,
+                                int* out_port) {
+  BridgeServer* s = AsBridge(server);
+  if (!ServedByBypass(addr, /*listen=*/true)) {
+    g_kernel_listeners++;
+    return grpc_posix_tcp_server_vtable.add_port(s->posix, addr, out_port);
+  }
+  grpc_error_handle err = EnsureListener(s);
+  if (!err.ok()) return err;
+  absl::StatusOr<int> port = s->listener->Bind(ToEE(addr));
+  if (!port.ok()) return port.status();
+  *out_port = *port;
+  engine::LwipAddress a;
+  if (g_options.wildcard_also_on_kernel && engine::ToLwip(ToEE(addr), &a).ok() && a.wildcard) {
+    grpc_resolved_address k = *addr;
+    reinterpret_cast<sockaddr_in*>(k.addr)->sin_port = htons(static_cast<uint16_t>(*port));
+    int kport = 0;
+    err = grpc_posix_tcp_server_vtable.add_port(s->posix, &k, &kport);
+    if (!err.ok()) return err;
+    g_kernel_listeners++;
+  }
+  return absl::OkStatus();
+}
+
+void ServerStart(grpc_tcp_server* server, const std::vector<grpc_pollset*>* pollsets,
+                 grpc_tcp_server_cb on_accept_cb, void* cb_arg) {
+  BridgeServer* s = AsBridge(server);
+  s->pollsets = *pollsets;
+  s->on_accept = on_accept_cb;
+  s->cb_arg = cb_arg;
+  s->started = true;
+  grpc_posix_tcp_server_vtable.start(s->posix, pollsets, PosixAccepted, s);
+  if (s->listener) {
+    absl::Status st = s->listener->Start();
+    if (!st.ok()) gpr_log(GPR_ERROR, "grpc-bypass: listener start failed: %s", st.ToString().c_str());
+  }
+}
+
+grpc_core::TcpServerFdHandler* ServerCreateFdHandler(grpc_tcp_server*) { return nullptr; }
+unsigned ServerPortFdCount(grpc_tcp_server*, unsigned) { return 0; }
+int ServerPortFd(grpc_tcp_server*, unsigned, unsigned) { return -1; }
+
+grpc_tcp_server* ServerRef(grpc_tcp_server* server) {
+  AsBridge(server)->refs++;
+  return server;
+}
+
+void ServerShutdownStartingAdd(grpc_tcp_server* server, grpc_closure* closure) {
+  AsBridge(server)->shutdown_starting.push_back(closure);
+}
+
+void ServerShutdownListeners(grpc_tcp_server* server) {
+  BridgeServer* s = AsBridge(server);
+  s->on_accept = nullptr;
+  s->listener.reset();  // closes the bypass listening pcbs
+  grpc_posix_tcp_server_vtable.shutdown_listeners(s->posix);
+}
+
+void ServerUnref(grpc_tcp_server* server) {
+  BridgeServer* s = AsBridge(server);
+  if (s->refs.fetch_sub(1) != 1) return;
+  for (grpc_closure* c : s->shutdown_starting) {
+    grpc_core::ExecCtx::Run(DEBUG_LOCATION, c, absl::OkStatus());
+  }
+  s->on_accept = nullptr;
+  s->listener.reset();
+  // The posix server's shutdown completes ours (PosixShutdownDone), then frees `s`.
+  grpc_posix_tcp_server_vtable.unref(s->posix);
+}
+
+grpc_tcp_server_vtable g_server_vtable = {
+    ServerCreate,      ServerStart,    ServerAddPort,
+    ServerCreateFdHandler, ServerPortFdCount, ServerPortFd,
+    ServerRef,         ServerShutdownStartingAdd, ServerUnref,
+    ServerShutdownListeners};
+
+}  // namespace
+
+void InstallIomgrBridge(engine::EngineCore* core, const BridgeOptions& options) {
+  g_core = core;
+  g_engine = std::make_unique<engine::LwipEventEngine>(core);
+  g_options = options;
+  grpc_set_tcp_client_impl(&g_client_vtable);
+  grpc_set_tcp_server_impl(&g_server_vtable);
+}
+
+BridgeStats GetBridgeStats() {
+  return BridgeStats{g_bypass_connects.load(), g_kernel_connects.load(), g_bypass_listeners.load(),
+                     g_kernel_listeners.load(), g_bypass_accepts.load(), g_open_endpoints.load()};
+}
+
+}  // namespace grpc_bypass
