@@ -129,7 +129,7 @@ def grpc_bypass_system_deps():
             "absl": " ".join(["absl_" + m for m in [
                 "flags", "flags_parse", "flags_usage", "status", "statusor", "strings",
                 "str_format", "synchronization", "time", "hash", "raw_hash_set",
-                "random_random", "random_distributions", "cleanup", "base", "failure_signal_handler",
+                "random_random", "random_distributions", "cleanup", "base", "failure_signal_handler", "symbolize",
             ]]),
             "gtest": "gtest gmock",
             "gtest_main": "gtest_main",

@@ -3,7 +3,11 @@
 // serves over the kernel bypass or over the kernel.
 //
 //   BYPASS_EAL='...' BYPASS_IP=198.18.0.2/24 greeter_server --port=50051
+#include <signal.h>
+
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -11,6 +15,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include "absl/flags/parse.h"
 #include "proto/helloworld.grpc.pb.h"
 #include "transport/grpc/enable.h"
@@ -29,7 +35,15 @@ class GreeterImpl final : public helloworld::Greeter::Service {
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::InitializeSymbolizer(argv[0]);
+  absl::InstallFailureSignalHandler({});  // a crash prints its stack
   absl::ParseCommandLine(argc, argv);
+  // SIGINT/SIGTERM shut the server down cleanly (then the bypass prints its summary at exit).
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   const bool bypass = std::getenv("BYPASS_EAL") != nullptr || !absl::GetFlag(FLAGS_bypass_eal).empty();
   if (bypass) {
     absl::Status st = grpc_bypass::Enable();
@@ -52,6 +66,13 @@ int main(int argc, char** argv) {
   }
   std::printf("greeter_server listening on %s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)");
   std::fflush(stdout);
+  std::thread([&server, sigs] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }).detach();
   server->Wait();
+  std::printf("greeter_server: shut down\n");
+  std::fflush(stdout);
   return 0;
 }

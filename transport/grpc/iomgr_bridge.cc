@@ -4,6 +4,7 @@
 #include <grpc/support/alloc.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -207,12 +208,16 @@ grpc_tcp_client_vtable g_client_vtable = {ClientConnect, ClientCancelConnect};
 // added, an EventEngine listener. Accepts from either reach gRPC as coming from the bridge
 // server (gRPC calls grpc_tcp_server_* on acceptor->from_server, i.e. back into this vtable).
 
+constexpr uint64_t kBridgeServerMagic = 0x7373617079426721;  // tags our servers
+
 struct BridgeServer {
+  // First: gRPC's posix server calls the global grpc_tcp_server_* functions (i.e. this
+  // vtable) on its own servers, so every entry point checks whose server it was given.
+  uint64_t magic = kBridgeServerMagic;
   std::shared_ptr<BridgeServer> self;  // released when shutdown completes
   std::atomic<int> refs{1};
   grpc_closure* shutdown_complete;
   grpc_tcp_server* posix = nullptr;
-  grpc_closure posix_done;
   std::unique_ptr<EE::Listener> listener;
   std::unique_ptr<grpc_event_engine::experimental::MemoryAllocatorFactory> factory;
   std::vector<grpc_closure*> shutdown_starting;
@@ -227,6 +232,11 @@ struct BridgeServer {
 
 grpc_tcp_server* AsServer(BridgeServer* s) { return reinterpret_cast<grpc_tcp_server*>(s); }
 BridgeServer* AsBridge(grpc_tcp_server* s) { return reinterpret_cast<BridgeServer*>(s); }
+bool IsBridge(grpc_tcp_server* s) {
+  uint64_t m;
+  std::memcpy(&m, s, sizeof(m));
+  return m == kBridgeServerMagic;
+}
 
 class QuotaFactory : public grpc_event_engine::experimental::MemoryAllocatorFactory {
  public:
@@ -265,8 +275,9 @@ grpc_error_handle ServerCreate(grpc_closure* shutdown_complete,
   BridgeServer* s = sp.get();
   s->self = sp;
   s->shutdown_complete = shutdown_complete;
-  GRPC_CLOSURE_INIT(&s->posix_done, PosixShutdownDone, s, nullptr);
-  grpc_error_handle err = grpc_posix_tcp_server_vtable.create(&s->posix_done, config, &s->posix);
+  // A gRPC-owned closure (freed by gRPC after it ran): PosixShutdownDone frees `s`.
+  grpc_error_handle err = grpc_posix_tcp_server_vtable.create(
+      GRPC_CLOSURE_CREATE(PosixShutdownDone, s, nullptr), config, &s->posix);
   if (!err.ok()) {
     s->self.reset();
     return err;
@@ -315,6 +326,7 @@ grpc_error_handle EnsureListener(BridgeServer* s) {
 
 grpc_error_handle ServerAddPort(grpc_tcp_server* server, const grpc_resolved_address* addr,
                                 int* out_port) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.add_port(server, addr, out_port);
   BridgeServer* s = AsBridge(server);
   if (!ServedByBypass(addr, /*listen=*/true)) {
     g_kernel_listeners++;
@@ -339,6 +351,7 @@ grpc_error_handle ServerAddPort(grpc_tcp_server* server, const grpc_resolved_add
 
 void ServerStart(grpc_tcp_server* server, const std::vector<grpc_pollset*>* pollsets,
                  grpc_tcp_server_cb on_accept_cb, void* cb_arg) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.start(server, pollsets, on_accept_cb, cb_arg);
   BridgeServer* s = AsBridge(server);
   s->pollsets = *pollsets;
   s->on_accept = on_accept_cb;
@@ -351,20 +364,32 @@ void ServerStart(grpc_tcp_server* server, const std::vector<grpc_pollset*>* poll
   }
 }
 
-grpc_core::TcpServerFdHandler* ServerCreateFdHandler(grpc_tcp_server*) { return nullptr; }
-unsigned ServerPortFdCount(grpc_tcp_server*, unsigned) { return 0; }
-int ServerPortFd(grpc_tcp_server*, unsigned, unsigned) { return -1; }
+grpc_core::TcpServerFdHandler* ServerCreateFdHandler(grpc_tcp_server* server) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.create_fd_handler(server);
+  return nullptr;  // no externally accepted connections on the bypass
+}
+unsigned ServerPortFdCount(grpc_tcp_server* server, unsigned port_index) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.port_fd_count(server, port_index);
+  return 0;
+}
+int ServerPortFd(grpc_tcp_server* server, unsigned port_index, unsigned fd_index) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.port_fd(server, port_index, fd_index);
+  return -1;
+}
 
 grpc_tcp_server* ServerRef(grpc_tcp_server* server) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.ref(server);
   AsBridge(server)->refs++;
   return server;
 }
 
 void ServerShutdownStartingAdd(grpc_tcp_server* server, grpc_closure* closure) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.shutdown_starting_add(server, closure);
   AsBridge(server)->shutdown_starting.push_back(closure);
 }
 
 void ServerShutdownListeners(grpc_tcp_server* server) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.shutdown_listeners(server);
   BridgeServer* s = AsBridge(server);
   s->on_accept = nullptr;
   s->listener.reset();  // closes the bypass listening pcbs
@@ -372,6 +397,7 @@ void ServerShutdownListeners(grpc_tcp_server* server) {
 }
 
 void ServerUnref(grpc_tcp_server* server) {
+  if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.unref(server);
   BridgeServer* s = AsBridge(server);
   if (s->refs.fetch_sub(1) != 1) return;
   for (grpc_closure* c : s->shutdown_starting) {
