@@ -18,15 +18,20 @@ inline double Percentile(std::vector<double>& v, double q) {
   return v[i];
 }
 
-// "pingpong: N round trips of S B: p50 .. us p90 .. p99 .. p99.9 .. max .."
-inline std::string PingPongLine(std::vector<double>& us, int size) {
+// "LABEL: p50 .. us p90 .. p99 .. p99.9 .. max .."
+inline std::string LatencyLine(const std::string& label, std::vector<double>& us) {
   char buf[256];
-  std::snprintf(buf, sizeof(buf),
-                "pingpong: %zu round trips of %d B: p50 %.1f us p90 %.1f us p99 %.1f us "
-                "p99.9 %.1f us max %.1f us",
-                us.size(), size, Percentile(us, 0.5), Percentile(us, 0.9), Percentile(us, 0.99),
+  std::snprintf(buf, sizeof(buf), "%s: p50 %.1f us p90 %.1f us p99 %.1f us p99.9 %.1f us max %.1f us",
+                label.c_str(), Percentile(us, 0.5), Percentile(us, 0.9), Percentile(us, 0.99),
                 Percentile(us, 0.999), Percentile(us, 1.0));
   return buf;
+}
+
+// "pingpong: N round trips of S B: p50 .. us p90 .. p99 .. p99.9 .. max .."
+inline std::string PingPongLine(std::vector<double>& us, int size) {
+  return LatencyLine("pingpong: " + std::to_string(us.size()) + " round trips of " +
+                         std::to_string(size) + " B",
+                     us);
 }
 
 }  // namespace grpc_bypass::examples

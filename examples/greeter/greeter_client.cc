@@ -11,6 +11,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include "absl/flags/parse.h"
 #include "examples/echo/latency.h"
 #include "proto/helloworld.grpc.pb.h"
@@ -22,6 +24,8 @@ ABSL_FLAG(int, count, 1, "number of calls");
 ABSL_DECLARE_FLAG(std::string, bypass_eal);
 
 int main(int argc, char** argv) {
+  absl::InitializeSymbolizer(argv[0]);
+  absl::InstallFailureSignalHandler({});  // a crash prints its stack
   absl::ParseCommandLine(argc, argv);
   if (std::getenv("BYPASS_EAL") != nullptr || !absl::GetFlag(FLAGS_bypass_eal).empty()) {
     absl::Status st = grpc_bypass::Enable();
@@ -51,7 +55,9 @@ int main(int argc, char** argv) {
   }
   std::printf("Greeter received: %s\n", last.c_str());
   if (us.size() > 1) {
-    std::printf("%s\n", grpc_bypass::examples::PingPongLine(us, 0).c_str());
+    std::printf("%s\n", grpc_bypass::examples::LatencyLine(
+                             "latency of " + std::to_string(us.size()) + " SayHello calls", us)
+                             .c_str());
   }
   return 0;
 }

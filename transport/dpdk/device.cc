@@ -90,6 +90,15 @@ bool Device::LinkUp() const {
   return false;
 }
 
+bool Device::RefreshLinkState() {
+  bool any = false;
+  for (auto& pp : ports_) {
+    pp->link_up = pp->port->LinkUp();
+    any |= pp->link_up;
+  }
+  return any;
+}
+
 // ---------------------------------------------------------------------------------------
 // RX
 
@@ -291,7 +300,7 @@ uint32_t Device::FlushTx() {
   for (auto& ppp : ports_) {
     PerPort& pp = *ppp;
     size_t done = 0;
-    while (done < pp.backlog.size()) {
+    while (pp.link_up && done < pp.backlog.size()) {
       const uint16_t want = static_cast<uint16_t>(std::min<size_t>(kBurst, pp.backlog.size() - done));
       // Lengths are read before tx_burst: afterwards the sent mbufs belong to the driver.
       uint32_t lens[kBurst];

@@ -100,13 +100,17 @@ class Device {
   Port* primary() const { return config_.ports[0]; }
   // Offloads common to all ports (checksums are offloaded only if every port can).
   const Offloads& offloads() const { return common_; }
-  bool LinkUp() const;  // any port up
+  bool LinkUp() const;  // any port up (asks the PMDs)
+  // Re-reads every port's link state (the poll loop calls it every 100 ms). FlushTx skips
+  // ports whose link is down: their frames wait in the (bounded) backlog.
+  bool RefreshLinkState();
   std::vector<PortQueueStats> Stats() const;  // any thread
 
  private:
   struct PerPort {
     Port* port;
     std::vector<rte_mbuf*> backlog;  // queued for tx_burst, oldest first
+    bool link_up = true;
     Counter rx_packets, rx_bytes, rx_drops, rx_bad_cksum, rx_vlan_drops;
     Counter tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf, tx_backlog;
     Counter injected, inject_drops, mac_learned;

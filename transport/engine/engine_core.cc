@@ -25,6 +25,11 @@ absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
   return g_core;
 }
 
+void EngineCore::Shutdown() {
+  stack_->Stop();
+  executor_->Stop();
+}
+
 EngineCore* EngineCore::Get() {
   absl::MutexLock lock(&g_mu);
   return g_core;

@@ -21,6 +21,10 @@ class EngineCore {
   // The running core, or nullptr.
   static EngineCore* Get();
 
+  // Stops the poll thread, then the executor (after what it has queued): for process exit,
+  // before static destructors run. Afterwards no callback runs; the objects stay valid.
+  void Shutdown();
+
   Stack& stack() { return *stack_; }
   Executor& executor() { return *executor_; }
   TimerManager& timers() { return *timers_; }

@@ -9,18 +9,25 @@ Executor::Executor(int threads) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-Executor::~Executor() {
+Executor::~Executor() { Stop(); }
+
+void Executor::Stop() {
   {
     absl::MutexLock lock(&mu_);
+    if (stopping_) return;
     stopping_ = true;
   }
   for (auto& t : threads_) t.join();
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  queue_.clear();
 }
 
 bool Executor::OnExecutorThread() { return t_executor_thread; }
 
 void Executor::Run(absl::AnyInvocable<void()> fn) {
   absl::MutexLock lock(&mu_);
+  if (stopped_) return;  // the process is exiting
   queue_.push_back(std::move(fn));
 }
 

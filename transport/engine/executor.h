@@ -16,7 +16,10 @@ namespace grpc_bypass::engine {
 class Executor {
  public:
   explicit Executor(int threads);
-  ~Executor();  // runs what is queued, then joins
+  ~Executor();  // Stop()
+  // Runs what is queued, then joins the threads; later Run() calls are dropped. Idempotent;
+  // not from an executor thread.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   void Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // True on one of this executor's threads.
   static bool OnExecutorThread();
@@ -26,6 +29,7 @@ class Executor {
   absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -18,7 +18,14 @@ absl::Mutex g_mu;
 bool g_enabled ABSL_GUARDED_BY(g_mu) = false;
 engine::EngineCore* g_core = nullptr;
 
-void PrintSummaryAtExit() { std::fprintf(stderr, "%s\n", StatsSummary().c_str()); }
+bool g_summary_at_exit = true;
+
+// Runs before gRPC's static destructors (registered after they were constructed): print the
+// summary, then stop our threads so that nothing calls into gRPC while it is torn down.
+void AtExit() {
+  if (g_summary_at_exit) std::fprintf(stderr, "%s\n", StatsSummary().c_str());
+  g_core->Shutdown();
+}
 
 }  // namespace
 
@@ -60,7 +67,8 @@ absl::Status Enable(const Options& options) {
   bo.wildcard_also_on_kernel = options.wildcard_also_on_kernel;
   InstallIomgrBridge(g_core, bo);
   g_enabled = true;
-  if (options.summary_at_exit) std::atexit(PrintSummaryAtExit);
+  g_summary_at_exit = options.summary_at_exit;
+  std::atexit(AtExit);
   return absl::OkStatus();
 }
 

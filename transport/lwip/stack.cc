@@ -213,7 +213,7 @@ uint32_t Stack::TimerStage() {
   const uint64_t tsc = rte_get_tsc_cycles();
   if (tsc >= next_slow_tick_) {
     next_slow_tick_ = tsc + rte_get_tsc_hz() / 10;  // every 100 ms
-    netif_->SetLinkUp(device_->LinkUp());
+    netif_->SetLinkUp(device_->RefreshLinkState());
   }
   return work;
 }
