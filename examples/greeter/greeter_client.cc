@@ -21,6 +21,8 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, name, "world", "name to greet");
 ABSL_FLAG(int, count, 1, "number of calls");
+ABSL_FLAG(bool, new_channel_per_call, false, "open (and close) a new channel for every call");
+ABSL_FLAG(std::string, also_target, "", "a second server, called --count times as well");
 ABSL_DECLARE_FLAG(std::string, bypass_eal);
 
 int main(int argc, char** argv) {
@@ -34,24 +36,34 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto stub = helloworld::Greeter::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials()));
+  auto new_stub = [](const std::string& target) {
+    return helloworld::Greeter::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  };
   std::vector<double> us;
   std::string last;
-  for (int i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
-    helloworld::HelloRequest req;
-    req.set_name(absl::GetFlag(FLAGS_name));
-    helloworld::HelloReply reply;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    auto t0 = std::chrono::steady_clock::now();
-    grpc::Status st = stub->SayHello(&ctx, req, &reply);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-    if (!st.ok()) {
-      std::fprintf(stderr, "greeter_client: RPC failed: %d %s\n", st.error_code(), st.error_message().c_str());
-      return 1;
+  std::vector<std::string> targets = {absl::GetFlag(FLAGS_target)};
+  if (!absl::GetFlag(FLAGS_also_target).empty()) targets.push_back(absl::GetFlag(FLAGS_also_target));
+  for (const std::string& target : targets) {
+    auto stub = new_stub(target);
+    for (int i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
+      if (absl::GetFlag(FLAGS_new_channel_per_call) && i > 0) stub = new_stub(target);
+      helloworld::HelloRequest req;
+      req.set_name(absl::GetFlag(FLAGS_name));
+      helloworld::HelloReply reply;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      auto t0 = std::chrono::steady_clock::now();
+      grpc::Status st = stub->SayHello(&ctx, req, &reply);
+      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      if (!st.ok()) {
+        std::fprintf(stderr, "greeter_client: RPC %d to %s failed: %d %s\n", i, target.c_str(),
+                     st.error_code(), st.error_message().c_str());
+        return 1;
+      }
+      last = reply.message();
     }
-    last = reply.message();
+    std::printf("Greeter at %s received: %s\n", target.c_str(), last.c_str());
   }
   std::printf("Greeter received: %s\n", last.c_str());
   if (us.size() > 1) {

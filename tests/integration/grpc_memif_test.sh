@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end 3 and 6 of the gRPC-integration issue, between two DPDK processes over net_memif:
+# 3: our greeter_server and greeter_client, 200 calls on one channel, then 1000 channels
+#    opened and closed one after another;
+# 6: fallback: the same bypass-enabled client process also calls a kernel greeter_server on
+#    127.0.0.1 (through gRPC's posix transport) and reaches both.
+. "$(dirname "$0")/lib.sh"
+SERVER="$(bin examples/greeter/greeter_server)"
+CLIENT="$(bin examples/greeter/greeter_client)"
+SOCK="$TMP/memif.sock"
+make_ns gmemif
+n=0
+start_server() {
+  ip netns exec "$NS" env BYPASS_EAL="$(eal_args "gms$1$TEST_ID" 0 "net_memif0,role=server,socket=$SOCK")" \
+    BYPASS_IP=198.18.0.1/24 BYPASS_IDLE=backoff "$SERVER" --port=50051 >"$TMP/server$1.log" 2>&1 &
+  SPID=$!
+  PIDS+=("$SPID")
+  wait_for_line "$TMP/server$1.log" 'listening on .*\(bypass\)' 20
+}
+run_client() {  # run_client NAME ARGS...
+  local name="$1"; shift
+  ip netns exec "$NS" env BYPASS_EAL="$(eal_args "gmc$name$TEST_ID" 1 "net_memif0,role=client,socket=$SOCK")" \
+    BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff timeout 300 "$CLIENT" --name="$name" "$@" >"$TMP/client-$name.log" 2>&1 ||
+    fail "greeter_client $name: $(grep -v '^grpc-bypass' "$TMP/client-$name.log" | tail -2)"
+}
+stop_server() { kill -TERM "$SPID"; wait "$SPID" || fail "greeter_server exited non-zero"; rm -f "$SOCK"; }
+
+# ---- 3 + 6 -------------------------------------------------------------------------------
+ip netns exec "$NS" "$SERVER" --port=50052 >"$TMP/kernel_server.log" 2>&1 &  # no BYPASS_*: kernel
+PIDS+=("$!")
+wait_for_line "$TMP/kernel_server.log" 'listening on .*\(kernel\)' 20
+start_server a
+run_client both --target=198.18.0.1:50051 --also_target=127.0.0.1:50052 --count=200
+L="$TMP/client-both.log"
+grep -q '^Greeter at 198.18.0.1:50051 received: Hello both' "$L" || fail "bypass server reply"
+pass "200 calls to our server over memif"; n=$((n+1))
+grep -q '^Greeter at 127.0.0.1:50052 received: Hello both' "$L" || fail "kernel server reply"
+grep -qE 'grpc bypass connects [1-9][0-9]* accepts 0 kernel connects [1-9]' "$L" ||
+  fail "expected both bypass and kernel connects: $(grep '^grpc-bypass' "$L")"
+pass "fallback: the same process reached a kernel server on 127.0.0.1 through the posix transport"; n=$((n+1))
+stop_server
+
+start_server b
+run_client churn --target=198.18.0.1:50051 --count=1000 --new_channel_per_call
+grep -q '^Greeter at 198.18.0.1:50051 received: Hello churn' "$TMP/client-churn.log" || fail "churn"
+grep -qE 'grpc bypass connects (1000|[1-9][0-9]{3,})' "$TMP/client-churn.log" ||
+  fail "expected 1000 bypass connects: $(grep '^grpc-bypass' "$TMP/client-churn.log")"
+pass "1000 channels opened and closed one after another over memif"; n=$((n+1))
+stop_server
+echo "$n passed, 0 failed"
