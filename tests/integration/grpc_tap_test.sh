@@ -5,6 +5,8 @@
 # message, 100 concurrent RPCs, deadline exceeded. No kernel socket may listen on the port,
 # and the server's DPDK counters must have grown.
 # 2: our greeter_client over the bypass calls a python3-grpcio server on the kernel side.
+# 5: preload: plain_greeter_server (nothing of ours linked in) serves the python client over
+#    the bypass with LD_PRELOAD=libgrpc_bypass_preload.so.
 . "$(dirname "$0")/lib.sh"
 SERVER="$(bin examples/greeter/greeter_server)"
 PYG="$(dirname "$0")/py_greeter.py"
@@ -56,4 +58,19 @@ wait "$CPID" || fail "greeter_client: $(tail -2 "$TMP/client.log")"
 grep -q '^Greeter received: Hello lwip' "$TMP/client.log" || fail "client reply: $(cat "$TMP/client.log")"
 grep -qE 'grpc bypass connects [1-9]' "$TMP/client.log" || fail "the client did not connect through the bypass"
 pass "our client over the bypass -> python grpcio server on the kernel: 50 calls"; n=$((n+1))
+
+# ---- 5: preload into an unmodified binary --------------------------------------------------
+PLAIN="$(bin examples/greeter/plain_greeter_server)"
+PRELOAD="$(bin transport/grpc/libgrpc_bypass_preload.so)"
+if ldd "$PLAIN" | grep -qE 'rte_|dpdk|bypass'; then fail "plain_greeter_server links grpc-bypass"; fi
+ip netns exec "$NS" env LD_PRELOAD="$PRELOAD" BYPASS_EAL="$(eal_args "pl$TEST_ID" 0 net_tap0,iface=bpp0)" \
+  BYPASS_IP=198.18.3.2/24 BYPASS_IDLE=backoff "$PLAIN" 50071 >"$TMP/plain.log" 2>&1 &
+PIDS+=("$!")
+wait_for_line "$TMP/plain.log" 'plain_greeter_server listening on \[::\]:50071' 20
+ip -n "$NS" addr add 198.18.3.1/24 dev bpp0
+ip -n "$NS" link set bpp0 up
+[[ "$(ip netns exec "$NS" timeout 60 "$PY" "$PYG" 198.18.3.2:50071 unary preload)" == "Hello preload" ]] ||
+  fail "preloaded server did not answer"
+if ip netns exec "$NS" ss -ltnH | grep -q ':50071 '; then fail "a kernel socket listens on 50071"; fi
+pass "LD_PRELOAD: an unmodified gRPC server answers over the bypass, no kernel listener"; n=$((n+1))
 echo "$n passed, 0 failed"
