@@ -22,6 +22,7 @@
 #include "src/core/lib/resource_quota/api.h"
 #include "src/core/lib/resource_quota/resource_quota.h"
 #include "transport/engine/address.h"
+#include "transport/engine/engine_core.h"
 #include "transport/engine/lwip_engine.h"
 
 extern grpc_tcp_client_vtable grpc_posix_tcp_client_vtable;

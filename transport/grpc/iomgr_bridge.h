@@ -3,10 +3,12 @@
 #ifndef GRPC_BYPASS_TRANSPORT_GRPC_IOMGR_BRIDGE_H
 #define GRPC_BYPASS_TRANSPORT_GRPC_IOMGR_BRIDGE_H
 
-#include "absl/status/status.h"
-#include "transport/engine/engine_core.h"
+#include <cstdint>
 
 namespace grpc_bypass {
+namespace engine {
+class EngineCore;
+}  // namespace engine
 
 struct BridgeOptions {
   // Wildcard listens ("0.0.0.0:P", "[::]:P") also on the kernel (BYPASS_KERNEL_TOO=1).
