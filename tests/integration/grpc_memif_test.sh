@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end 3 and 6 of the gRPC-integration issue, between two DPDK processes over net_memif:
 # 3: our greeter_server and greeter_client, 200 calls on one channel, then 1000 channels
-#    opened and closed one after another;
+#    opened and closed one after another; allkinds_server/client: the four RPC kinds,
+#    cancellation mid-stream and a stream cut by its deadline;
 # 6: fallback: the same bypass-enabled client process also calls a kernel greeter_server on
 #    127.0.0.1 (through gRPC's posix transport) and reaches both.
 . "$(dirname "$0")/lib.sh"
@@ -46,5 +47,21 @@ grep -q '^Greeter at 198.18.0.1:50051 received: Hello churn' "$TMP/client-churn.
 grep -qE 'grpc bypass connects (1000|[1-9][0-9]{3,})' "$TMP/client-churn.log" ||
   fail "expected 1000 bypass connects: $(grep '^grpc-bypass' "$TMP/client-churn.log")"
 pass "1000 channels opened and closed one after another over memif"; n=$((n+1))
+stop_server
+
+# ---- the four RPC kinds ----------------------------------------------------------------------
+ip netns exec "$NS" env BYPASS_EAL="$(eal_args "aks$TEST_ID" 0 "net_memif0,role=server,socket=$SOCK")" \
+  BYPASS_IP=198.18.0.1/24 BYPASS_IDLE=backoff "$(bin examples/allkinds/allkinds_server)" --port=50055 \
+  >"$TMP/allkinds_server.log" 2>&1 &
+SPID=$!
+PIDS+=("$SPID")
+wait_for_line "$TMP/allkinds_server.log" 'listening on .*\(bypass\)' 20
+ip netns exec "$NS" env BYPASS_EAL="$(eal_args "akc$TEST_ID" 1 "net_memif0,role=client,socket=$SOCK")" \
+  BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff timeout 120 "$(bin examples/allkinds/allkinds_client)" \
+  --target=198.18.0.1:50055 >"$TMP/allkinds_client.log" 2>&1 ||
+  fail "allkinds_client: $(grep -E '^FAILED' "$TMP/allkinds_client.log")"
+grep -E '^ok: ' "$TMP/allkinds_client.log" | sed 's/^/  /'
+[[ $(grep -c '^ok: ' "$TMP/allkinds_client.log") == 6 ]] || fail "expected 6 checks"
+pass "unary 1 MiB, server/client streaming, bidi, cancellation, deadline over memif"; n=$((n+1))
 stop_server
 echo "$n passed, 0 failed"

@@ -1,0 +1,93 @@
+// allkinds_server: the four RPC kinds (proto/allkinds.proto). Uses the bypass when BYPASS_EAL
+// is set (grpc_bypass::Enable()), the kernel otherwise. SIGINT/SIGTERM: clean shutdown.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "proto/allkinds.grpc.pb.h"
+#include "transport/grpc/enable.h"
+
+ABSL_FLAG(int, port, 50055, "port to listen on (all addresses)");
+
+namespace {
+class AllKindsImpl final : public allkinds::AllKinds::Service {
+  grpc::Status Unary(grpc::ServerContext*, const allkinds::Msg* in, allkinds::Msg* out) override {
+    out->set_data(in->data());
+    return grpc::Status::OK;
+  }
+  grpc::Status ServerStream(grpc::ServerContext* ctx, const allkinds::Msg* in,
+                            grpc::ServerWriter<allkinds::Msg>* w) override {
+    for (int i = 0; i < in->count() && !ctx->IsCancelled(); ++i) {
+      allkinds::Msg m;
+      m.set_data(in->data());
+      m.set_count(i);
+      if (!w->Write(m)) break;
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status ClientStream(grpc::ServerContext*, grpc::ServerReader<allkinds::Msg>* r,
+                            allkinds::Msg* out) override {
+    allkinds::Msg m;
+    int n = 0;
+    std::string all;
+    while (r->Read(&m)) {
+      ++n;
+      all += m.data();
+    }
+    out->set_count(n);
+    out->set_data(all);
+    return grpc::Status::OK;
+  }
+  grpc::Status Bidi(grpc::ServerContext*,
+                    grpc::ServerReaderWriter<allkinds::Msg, allkinds::Msg>* rw) override {
+    allkinds::Msg m;
+    while (rw->Read(&m)) {
+      if (!rw->Write(m)) break;
+    }
+    return grpc::Status::OK;
+  }
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  const bool bypass = std::getenv("BYPASS_EAL") != nullptr;
+  if (bypass) {
+    absl::Status st = grpc_bypass::Enable();
+    if (!st.ok()) {
+      std::fprintf(stderr, "allkinds_server: %s\n", std::string(st.message()).c_str());
+      return 2;
+    }
+  }
+  AllKindsImpl service;
+  grpc::ServerBuilder builder;
+  const std::string addr = "[::]:" + std::to_string(absl::GetFlag(FLAGS_port));
+  builder.AddListeningPort(addr, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  auto server = builder.BuildAndStart();
+  if (!server) return 1;
+  std::printf("allkinds_server listening on %s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)");
+  std::fflush(stdout);
+  std::thread([&server, sigs] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }).detach();
+  server->Wait();
+  return 0;
+}
