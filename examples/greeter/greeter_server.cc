@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <cstdlib>
 #include <memory>
@@ -22,6 +24,8 @@
 #include "transport/grpc/enable.h"
 
 ABSL_FLAG(int, port, 50051, "port to listen on (all addresses)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_DECLARE_FLAG(std::string, bypass_eal);
 
 namespace {
@@ -55,7 +59,22 @@ int main(int argc, char** argv) {
   GreeterImpl service;
   grpc::ServerBuilder builder;
   const std::string addr = "[::]:" + std::to_string(absl::GetFlag(FLAGS_port));
-  builder.AddListeningPort(addr, grpc::InsecureServerCredentials());
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    auto slurp = [](const std::string& path) {
+      std::ifstream f(path);
+      return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    };
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back(
+        {slurp(absl::GetFlag(FLAGS_tls_key)), slurp(absl::GetFlag(FLAGS_tls_cert))});
+    if (ssl.pem_key_cert_pairs[0].private_key.empty() || ssl.pem_key_cert_pairs[0].cert_chain.empty()) {
+      std::fprintf(stderr, "greeter_server: cannot read --tls_cert/--tls_key\n");
+      return 2;
+    }
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(addr, creds);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(16 << 20);
   builder.SetMaxSendMessageSize(16 << 20);
@@ -64,7 +83,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "greeter_server: cannot listen on %s\n", addr.c_str());
     return 1;
   }
-  std::printf("greeter_server listening on %s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)");
+  std::printf("greeter_server listening on %s%s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)",
+              absl::GetFlag(FLAGS_tls_cert).empty() ? "" : " with TLS");
   std::fflush(stdout);
   std::thread([&server, sigs] {
     int sig = 0;

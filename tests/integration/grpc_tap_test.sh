@@ -5,6 +5,7 @@
 # message, 100 concurrent RPCs, deadline exceeded. No kernel socket may listen on the port,
 # and the server's DPDK counters must have grown.
 # 2: our greeter_client over the bypass calls a python3-grpcio server on the kernel side.
+# 4: TLS: gRPC SSL credentials (a certificate the test generates) over the bypass, python client.
 # 5: preload: plain_greeter_server (nothing of ours linked in) serves the python client over
 #    the bypass with LD_PRELOAD=libgrpc_bypass_preload.so.
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +59,26 @@ wait "$CPID" || fail "greeter_client: $(tail -2 "$TMP/client.log")"
 grep -q '^Greeter received: Hello lwip' "$TMP/client.log" || fail "client reply: $(cat "$TMP/client.log")"
 grep -qE 'grpc bypass connects [1-9]' "$TMP/client.log" || fail "the client did not connect through the bypass"
 pass "our client over the bypass -> python grpcio server on the kernel: 50 calls"; n=$((n+1))
+
+# ---- 4: TLS over the bypass ------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 1 \
+  -subj "/CN=bypass.test" -addext "subjectAltName=DNS:bypass.test" 2>/dev/null || fail "openssl"
+ip netns exec "$NS" env BYPASS_EAL="$(eal_args "tls$TEST_ID" 0 net_tap0,iface=bpt4)" \
+  BYPASS_IP=198.18.4.2/24 BYPASS_IDLE=backoff "$SERVER" --port=50443 \
+  --tls_cert="$TMP/cert.pem" --tls_key="$TMP/key.pem" >"$TMP/tls_server.log" 2>&1 &
+PIDS+=("$!")
+wait_for_line "$TMP/tls_server.log" 'listening on \[::\]:50443 \(bypass\) with TLS' 20
+ip -n "$NS" addr add 198.18.4.1/24 dev bpt4
+ip -n "$NS" link set bpt4 up
+[[ "$(ip netns exec "$NS" env PY_GREETER_CA="$TMP/cert.pem" timeout 60 "$PY" "$PYG" 198.18.4.2:50443 unary tls)" == "Hello tls" ]] ||
+  fail "TLS call"
+ip netns exec "$NS" env PY_GREETER_CA="$TMP/cert.pem" timeout 60 "$PY" "$PYG" 198.18.4.2:50443 big $((1 << 20)) ||
+  fail "TLS 1 MiB"
+# Without TLS the same server must refuse the call.
+if ip netns exec "$NS" timeout 30 "$PY" "$PYG" 198.18.4.2:50443 unary plain >/dev/null 2>&1; then
+  fail "a plaintext call to the TLS server succeeded"
+fi
+pass "TLS over the bypass: python client with the test's CA, unary and 1 MiB; plaintext refused"; n=$((n+1))
 
 # ---- 5: preload into an unmodified binary --------------------------------------------------
 PLAIN="$(bin examples/greeter/plain_greeter_server)"

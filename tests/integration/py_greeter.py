@@ -7,8 +7,10 @@ generation is needed on this side.
   py_greeter.py TARGET big BYTES             one call with a name of BYTES bytes
   py_greeter.py TARGET concurrent N          N calls in flight at once
   py_greeter.py TARGET deadline              a call with a 1 µs deadline must fail
+With PY_GREETER_CA=ca.pem the channel uses TLS (server name "bypass.test").
 """
 import concurrent.futures
+import os
 import sys
 
 import grpc
@@ -42,7 +44,13 @@ def dec(b: bytes) -> bytes:
 def main():
     target, cmd = sys.argv[1], sys.argv[2]
     opts = [("grpc.max_receive_message_length", 16 << 20), ("grpc.max_send_message_length", 16 << 20)]
-    ch = grpc.insecure_channel(target, options=opts)
+    ca = os.environ.get("PY_GREETER_CA")
+    if ca:
+        creds = grpc.ssl_channel_credentials(root_certificates=open(ca, "rb").read())
+        opts.append(("grpc.ssl_target_name_override", "bypass.test"))
+        ch = grpc.secure_channel(target, creds, options=opts)
+    else:
+        ch = grpc.insecure_channel(target, options=opts)
     say = ch.unary_unary("/helloworld.Greeter/SayHello", request_serializer=lambda x: x,
                          response_deserializer=lambda x: x)
     if cmd == "unary":
