@@ -105,7 +105,7 @@ bool Device::RefreshLinkState() {
 uint16_t Device::Receive(rte_mbuf** out, uint16_t max) {
   uint16_t n = 0;
   // Injected frames first (tests, fuzzing, crafted control frames).
-  {
+  if (has_injected_.load(std::memory_order_acquire)) {
     absl::MutexLock lock(&inject_mu_);
     while (!injected_.empty() && n < max) {
       const std::string& f = injected_.front();
@@ -122,6 +122,7 @@ uint16_t Device::Receive(rte_mbuf** out, uint16_t max) {
       }
       injected_.pop_front();
     }
+    has_injected_.store(!injected_.empty(), std::memory_order_release);
   }
   for (uint16_t i = 0; i < ports_.size() && n < max; ++i) {
     PerPort& pp = *ports_[i];
@@ -215,6 +216,7 @@ std::vector<LearnedNeighbor> Device::TakeLearnedNeighbors() {
 void Device::InjectFrame(absl::Span<const uint8_t> frame) {
   absl::MutexLock lock(&inject_mu_);
   injected_.emplace_back(reinterpret_cast<const char*>(frame.data()), frame.size());
+  has_injected_.store(true, std::memory_order_release);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -271,12 +273,10 @@ bool Device::Send(rte_mbuf* m) {
   PerPort& pp = *ports_[idx];
   PrepareChecksumOffload(m);
   if (config_.vlan != 0) {
-    if (pp.port->offloads().vlan_insert) {
-      m->ol_flags |= RTE_MBUF_F_TX_VLAN;
-      m->vlan_tci = config_.vlan;
-    } else {
-      m->ol_flags |= RTE_MBUF_F_TX_VLAN;  // rte_vlan_insert reads vlan_tci under this flag
-      m->vlan_tci = config_.vlan;
+    // The NIC inserts the tag from these; without the offload rte_vlan_insert reads them.
+    m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+    m->vlan_tci = config_.vlan;
+    if (!pp.port->offloads().vlan_insert) {
       if (rte_vlan_insert(&m) != 0) {
         pp.tx_drops.Inc();
         rte_pktmbuf_free(m);

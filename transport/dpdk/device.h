@@ -10,7 +10,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -139,6 +139,7 @@ class Device {
 
   absl::Mutex inject_mu_;
   std::deque<std::string> injected_ ABSL_GUARDED_BY(inject_mu_);
+  std::atomic<bool> has_injected_{false};  // lets Receive() skip the lock when none are queued
 };
 
 }  // namespace grpc_bypass::dpdk

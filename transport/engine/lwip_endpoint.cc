@@ -25,10 +25,10 @@ void DestroyRxSlice(void* arg) {
     // Our RX pbufs: freeing one frees its mbuf segment, which any thread may do.
     pbuf_free(o->p);
   } else {
-    pbuf* p = o->p;  // an lwIP-owned pbuf: only the poll thread may free it
-    if (!o->core->stack().Post([p] { pbuf_free(p); })) {
-      // The stack has stopped (process exit): nothing can use lwIP any more.
-    }
+    // An lwIP-owned pbuf: only the poll thread may free it. If the stack has stopped
+    // (process exit) nothing uses lwIP any more and the pbuf is simply not freed.
+    pbuf* p = o->p;
+    (void)o->core->stack().Post([p] { pbuf_free(p); });
   }
   o->allocator->Release(o->reserved);
   delete o;
@@ -55,10 +55,6 @@ absl::Status ErrStatus(err_t err) {
 
 EndpointImpl::EndpointImpl(EngineCore* core, MemoryAllocator allocator)
     : core_(core), allocator_(std::make_shared<MemoryAllocator>(std::move(allocator))) {}
-
-EndpointImpl::~EndpointImpl() {
-  // All pbufs were released on the poll thread by Detach(); nothing is left here.
-}
 
 std::shared_ptr<EndpointImpl> EndpointImpl::Adopt(EngineCore* core, tcp_pcb* pcb,
                                                   MemoryAllocator allocator) {

@@ -33,7 +33,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   // Poll thread: takes over a connected pcb (its callbacks now point here).
   static std::shared_ptr<EndpointImpl> Adopt(EngineCore* core, tcp_pcb* pcb,
                                              MemoryAllocator allocator);
-  ~EndpointImpl();
+  // (Destruction needs no lwIP: Detach() released every pbuf on the poll thread.)
 
   // Any thread.
   void Read(Callback on_read, SliceBuffer* buffer);

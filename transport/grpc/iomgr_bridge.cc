@@ -226,8 +226,6 @@ struct BridgeServer {
   std::atomic<size_t> next_pollset{0};
   std::atomic<grpc_tcp_server_cb> on_accept{nullptr};
   void* cb_arg = nullptr;
-  bool started = false;
-  std::vector<std::pair<std::vector<char>, int>> pending_binds;  // before the listener exists
   grpc_core::ChannelArgs args;
 };
 
@@ -357,7 +355,6 @@ void ServerStart(grpc_tcp_server* server, const std::vector<grpc_pollset*>* poll
   s->pollsets = *pollsets;
   s->on_accept = on_accept_cb;
   s->cb_arg = cb_arg;
-  s->started = true;
   grpc_posix_tcp_server_vtable.start(s->posix, pollsets, PosixAccepted, s);
   if (s->listener) {
     absl::Status st = s->listener->Start();

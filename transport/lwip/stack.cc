@@ -106,15 +106,12 @@ Stack::~Stack() {
 void Stack::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      // Another caller stops it (or did).
-    }
     stopping_ = true;
+    stop_requested_.store(true, std::memory_order_release);
     wake_.Signal();
   }
   if (thread_.joinable()) thread_.join();
   absl::MutexLock lock(&mu_);
-  stopped_ = true;
   commands_.clear();
 }
 
@@ -155,13 +152,8 @@ void Stack::Loop() {
     work += TimerStage();
     work += TxStage();
     iterations_.Inc();
-    {
-      // Cheap exit check without the lock on most iterations.
-      if (!has_commands_.load(std::memory_order_acquire) && work == 0) {
-        absl::MutexLock lock(&mu_);
-        if (stopping_) break;
-      }
-    }
+    // Posted commands are run before the loop ends (Stop() runs them too).
+    if (work == 0 && stop_requested_.load(std::memory_order_acquire)) break;
     Idle(work);
   }
   // Shutdown on the poll thread: run what was posted, flush, remove the interface.
@@ -202,8 +194,9 @@ uint32_t Stack::CommandStage() {
   return n;
 }
 
+// Timer ticks are not counted as work: a tick every millisecond would keep the idle backoff
+// from ever sleeping.
 uint32_t Stack::TimerStage() {
-  uint32_t work = 0;
   const u32_t now = sys_now();
   if (now != last_ms_) {
     last_ms_ = now;
@@ -215,7 +208,7 @@ uint32_t Stack::TimerStage() {
     next_slow_tick_ = tsc + rte_get_tsc_hz() / 10;  // every 100 ms
     netif_->SetLinkUp(device_->RefreshLinkState());
   }
-  return work;
+  return 0;
 }
 
 uint32_t Stack::TxStage() {

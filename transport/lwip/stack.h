@@ -105,8 +105,8 @@ class Stack {
 
   absl::Mutex mu_;
   std::vector<absl::AnyInvocable<void()>> commands_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // Post() refuses work from then on
+  std::atomic<bool> stop_requested_{false};      // the loop's exit check, without the lock
   bool sleeping_ ABSL_GUARDED_BY(mu_) = false;
   absl::CondVar wake_;
   std::atomic<bool> has_commands_{false};
