@@ -1,5 +1,6 @@
 // allkinds_server: the four RPC kinds (proto/allkinds.proto). Uses the bypass when BYPASS_EAL
 // is set (grpc_bypass::Enable()), the kernel otherwise. SIGINT/SIGTERM: clean shutdown.
+#include <atomic>
 #include <signal.h>
 
 #include <chrono>
@@ -19,6 +20,8 @@
 ABSL_FLAG(int, port, 50055, "port to listen on (all addresses)");
 
 namespace {
+std::atomic<int> g_cancelled{0};  // streams the client cancelled (printed at exit)
+
 class AllKindsImpl final : public allkinds::AllKinds::Service {
   grpc::Status Unary(grpc::ServerContext*, const allkinds::Msg* in, allkinds::Msg* out) override {
     out->set_data(in->data());
@@ -32,6 +35,7 @@ class AllKindsImpl final : public allkinds::AllKinds::Service {
       m.set_count(i);
       if (!w->Write(m)) break;
     }
+    if (ctx->IsCancelled()) g_cancelled.fetch_add(1);
     return grpc::Status::OK;
   }
   grpc::Status ClientStream(grpc::ServerContext*, grpc::ServerReader<allkinds::Msg>* r,
@@ -47,12 +51,13 @@ class AllKindsImpl final : public allkinds::AllKinds::Service {
     out->set_data(all);
     return grpc::Status::OK;
   }
-  grpc::Status Bidi(grpc::ServerContext*,
+  grpc::Status Bidi(grpc::ServerContext* ctx,
                     grpc::ServerReaderWriter<allkinds::Msg, allkinds::Msg>* rw) override {
     allkinds::Msg m;
     while (rw->Read(&m)) {
       if (!rw->Write(m)) break;
     }
+    if (ctx->IsCancelled()) g_cancelled.fetch_add(1);
     return grpc::Status::OK;
   }
 };
@@ -89,5 +94,6 @@ int main(int argc, char** argv) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }).detach();
   server->Wait();
+  std::printf("allkinds_server: %d streams cancelled by the client\n", g_cancelled.load());
   return 0;
 }

@@ -3,7 +3,8 @@
 # 1: Debian's python3-grpcio (its own gRPC core, kernel sockets) calls our
 # greeter_server, which runs over the bypass (net_tap in a test namespace): unary, a 4 MiB
 # message, 100 concurrent RPCs, deadline exceeded. No kernel socket may listen on the port,
-# and the server's DPDK counters must have grown.
+# and the server's DPDK counters must have grown, seen live with bypass_stat and at exit.
+# Then allkinds_server: server, client and bidi streaming, cancellation mid-stream.
 # 2: our greeter_client over the bypass calls a python3-grpcio server on the kernel side.
 # 4: TLS: gRPC SSL credentials (a certificate the test generates) over the bypass, python client.
 # 5: preload: plain_greeter_server (nothing of ours linked in) serves the python client over
@@ -27,12 +28,54 @@ py concurrent 100 || fail "100 concurrent"; pass "100 concurrent RPCs"; n=$((n+1
 py deadline || fail "deadline"; pass "deadline exceeded"; n=$((n+1))
 if ip netns exec "$NS" ss -ltnH | grep -q ':50051 '; then fail "a kernel socket listens on 50051"; fi
 pass "no kernel socket listens on 50051"; n=$((n+1))
+# Live stats: bypass_stat reads the file the server publishes in /dev/shm.
+STAT="$(bin tools/stat/bypass_stat)"
+"$STAT" | grep -qx "/dev/shm/grpc-bypass-$SPID.stats" || fail "bypass_stat does not list the server"
+statv() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
+# The file is rewritten every second: wait for a snapshot taken after the calls above.
+for _ in $(seq 40); do
+  "$STAT" "$SPID" >"$TMP/stat1.txt" || fail "bypass_stat $SPID"
+  acc1=$(statv grpc.bypass_accepts "$TMP/stat1.txt")
+  rx1=$(statv port0.rx_packets "$TMP/stat1.txt")
+  [[ ${acc1:-0} -ge 3 && ${rx1:-0} -gt 1000 ]] && break
+  sleep 0.1
+done
+[[ ${acc1:-0} -ge 3 && ${rx1:-0} -gt 1000 ]] ||
+  fail "live stats: accepts=$acc1 rx=$rx1: $(head -c 600 "$TMP/stat1.txt")"
+py concurrent 100 >/dev/null || fail "100 concurrent (2)"
+"$STAT" --watch=0.5 --count=3 --match=port0.rx "$SPID" >"$TMP/watch.txt" || fail "bypass_stat --watch"
+sleep 1.2  # one more publication interval
+"$STAT" "$SPID" >"$TMP/stat2.txt" || fail "bypass_stat $SPID (2)"
+rx2=$(statv port0.rx_packets "$TMP/stat2.txt")
+[[ $rx2 -gt $rx1 ]] || fail "live stats did not grow: $rx1 -> $rx2"
+pass "bypass_stat: live counters of the running server (rx $rx1 -> $rx2 frames, $acc1 accepts)"; n=$((n+1))
 kill -TERM "$SPID"; wait "$SPID" || fail "greeter_server exited non-zero"
+[[ ! -e "/dev/shm/grpc-bypass-$SPID.stats" ]] || fail "the stats file outlived the server"
 summary="$(grep '^grpc-bypass: dpdk rx' "$TMP/server.log")" || fail "no exit summary"
 rx=$(echo "$summary" | sed -E 's/.*dpdk rx ([0-9]+) pkts.*/\1/')
 acc=$(echo "$summary" | sed -E 's/.* accepts ([0-9]+) .*/\1/')
 [[ $rx -gt 1000 && $acc -ge 4 ]] || fail "DPDK counters did not grow as expected: $summary"
 pass "server counters: $rx frames received through DPDK, $acc connections accepted by the bypass"; n=$((n+1))
+
+# ---- 1b: the streaming kinds against allkinds_server ---------------------------------------
+ip netns exec "$NS" env BYPASS_EAL="$(eal_args "ak$TEST_ID" 0 net_tap0,iface=bpa0)" \
+  BYPASS_IP=198.18.5.2/24 BYPASS_IDLE=backoff "$(bin examples/allkinds/allkinds_server)" --port=50055 \
+  >"$TMP/allkinds.log" 2>&1 &
+APID=$!
+PIDS+=("$APID")
+wait_for_line "$TMP/allkinds.log" 'listening on .*\(bypass\)' 20
+ip -n "$NS" addr add 198.18.5.1/24 dev bpa0
+ip -n "$NS" link set bpa0 up
+pya() { ip netns exec "$NS" timeout 90 "$PY" "$(dirname "$0")/py_allkinds.py" 198.18.5.2:50055 "$@"; }
+for args in "server_stream 200 16384" "client_stream 200 16384" "bidi 500 1024" "cancel"; do
+  # shellcheck disable=SC2086
+  out="$(pya $args)" || fail "python allkinds $args"
+  echo "  $out"
+done
+kill -TERM "$APID"; wait "$APID" || fail "allkinds_server exited non-zero"
+grep -qE 'allkinds_server: [1-9][0-9]* streams cancelled' "$TMP/allkinds.log" ||
+  fail "the server did not see the cancellation: $(grep cancelled "$TMP/allkinds.log")"
+pass "python client, allkinds over the bypass: server/client/bidi streaming, cancellation seen by the server"; n=$((n+1))
 
 # ---- 2: our client over the bypass -> python server on the kernel side ------------------
 # The kernel's address lives on a veth interface in the namespace; the client's tap reaches

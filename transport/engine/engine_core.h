@@ -7,11 +7,20 @@
 
 #include "absl/status/statusor.h"
 #include "transport/engine/executor.h"
+#include "transport/dpdk/counter.h"
 #include "transport/engine/timer_manager.h"
 #include "transport/lwip/config.h"
 #include "transport/lwip/stack.h"
 
 namespace grpc_bypass::engine {
+
+// Endpoint counters. Written on the poll thread only (Counter's contract), read anywhere.
+struct EngineCounters {
+  Counter endpoints_opened, endpoints_closed;
+  Counter bytes_read;     // delivered to gRPC
+  Counter bytes_written;  // accepted by lwIP's send buffer
+  Counter write_stalls;   // a write waited for send-buffer room (back-pressure)
+};
 
 class EngineCore {
  public:
@@ -28,12 +37,14 @@ class EngineCore {
   Stack& stack() { return *stack_; }
   Executor& executor() { return *executor_; }
   TimerManager& timers() { return *timers_; }
+  EngineCounters& counters() { return counters_; }
 
  private:
   EngineCore() = default;
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<TimerManager> timers_;
+  EngineCounters counters_;
 };
 
 }  // namespace grpc_bypass::engine

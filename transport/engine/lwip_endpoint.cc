@@ -68,6 +68,7 @@ std::shared_ptr<EndpointImpl> EndpointImpl::Adopt(EngineCore* core, tcp_pcb* pcb
   tcp_sent(pcb, &EndpointImpl::OnSent);
   tcp_err(pcb, &EndpointImpl::OnErr);
   tcp_nagle_disable(pcb);
+  core->counters().endpoints_opened.Inc();
   return ep;
 }
 
@@ -129,6 +130,7 @@ void EndpointImpl::DeliverRead() {
       read_buf_->Append(Slice(grpc_slice_new_with_user_data(p->payload, len, DestroyRxSlice, owner)));
     }
     if (pcb_ != nullptr) Recved(pcb_, n);  // reopen the window for what the reader took
+    core_->counters().bytes_read.Add(n);
     read_buf_ = nullptr;
     Complete(std::move(on_read_), absl::OkStatus());
     on_read_ = nullptr;
@@ -170,18 +172,25 @@ void EndpointImpl::PumpWrite() {
       continue;
     }
     const u32_t room = tcp_sndbuf(pcb_);
-    if (room == 0 || tcp_sndqueuelen(pcb_) >= TCP_SND_QUEUELEN - 4) break;
+    if (room == 0 || tcp_sndqueuelen(pcb_) >= TCP_SND_QUEUELEN - 4) {
+      core_->counters().write_stalls.Inc();
+      break;
+    }
     const u16_t n = static_cast<u16_t>(std::min<size_t>({left, room, 0xffff}));
     const bool more = n < left || write_slice_ + 1 < sb->count;
     err_t e = tcp_write(pcb_, GRPC_SLICE_START_PTR(s) + write_off_, n,
                         TCP_WRITE_FLAG_COPY | (more ? TCP_WRITE_FLAG_MORE : 0));
-    if (e == ERR_MEM) break;  // back-pressure: continue from OnSent
+    if (e == ERR_MEM) {  // back-pressure: continue from OnSent
+      core_->counters().write_stalls.Inc();
+      break;
+    }
     if (e != ERR_OK) {
       Fail(LwipErrToStatus(e, "tcp_write"));
       return;
     }
     wrote = true;
     write_off_ += n;
+    core_->counters().bytes_written.Add(n);
   }
   if (wrote) tcp_output(pcb_);
   if (write_slice_ >= sb->count) {
@@ -218,6 +227,7 @@ void EndpointImpl::Detach(bool close) {
     pcb_ = nullptr;
   }
   // Last: may drop the final reference, but a posted closure or the caller still holds one.
+  if (self_ != nullptr) core_->counters().endpoints_closed.Inc();
   self_.reset();
 }
 

@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "transport/engine/engine_core.h"
 #include "transport/grpc/iomgr_bridge.h"
+#include "transport/grpc/stats_file.h"
 #include "transport/grpc/version_check.h"
 
 namespace grpc_bypass {
@@ -19,10 +21,12 @@ bool g_enabled ABSL_GUARDED_BY(g_mu) = false;
 engine::EngineCore* g_core = nullptr;
 
 bool g_summary_at_exit = true;
+StatsFileWriter* g_stats_file = nullptr;  // set in Enable(), stopped at exit, never freed
 
 // Runs before gRPC's static destructors (registered after they were constructed): print the
 // summary, then stop our threads so that nothing calls into gRPC while it is torn down.
 void AtExit() {
+  if (g_stats_file != nullptr) g_stats_file->Stop();
   if (g_summary_at_exit) std::fprintf(stderr, "%s\n", StatsSummary().c_str());
   g_core->Shutdown();
 }
@@ -38,6 +42,21 @@ absl::StatusOr<Options> OptionsFromEnvironment() {
   o.wildcard_also_on_kernel = k != nullptr && std::string(k) == "1";
   const char* sum = std::getenv("BYPASS_SUMMARY");
   o.summary_at_exit = sum == nullptr || std::string(sum) != "0";
+  if (const char* f = std::getenv("BYPASS_STATS_FILE"); f != nullptr && *f != '\0') {
+    if (std::string(f) == "off") {
+      o.stats_file_enabled = false;
+    } else {
+      o.stats_file = f;
+    }
+  }
+  if (const char* ms = std::getenv("BYPASS_STATS_INTERVAL_MS"); ms != nullptr && *ms != '\0') {
+    int v = 0;
+    if (!absl::SimpleAtoi(ms, &v) || v < 10 || v > 3600000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "BYPASS_STATS_INTERVAL_MS=", ms, ": expected milliseconds between 10 and 3600000"));
+    }
+    o.stats_interval = absl::Milliseconds(v);
+  }
   return o;
 }
 
@@ -66,10 +85,96 @@ absl::Status Enable(const Options& options) {
   BridgeOptions bo;
   bo.wildcard_also_on_kernel = options.wildcard_also_on_kernel;
   InstallIomgrBridge(g_core, bo);
+  if (options.stats_file_enabled) {
+    absl::StatusOr<std::unique_ptr<StatsFileWriter>> w = StatsFileWriter::Start(
+        options.stats_file.empty() ? DefaultStatsFilePath() : options.stats_file,
+        options.stats_interval, [] {
+          absl::StatusOr<Stats> s = GetStats();
+          return s.ok() ? FormatStats(*s) : std::string();
+        });
+    if (!w.ok()) return w.status();
+    g_stats_file = w->release();
+  }
   g_enabled = true;
   g_summary_at_exit = options.summary_at_exit;
   std::atexit(AtExit);
   return absl::OkStatus();
+}
+
+uint64_t Stats::Get(absl::string_view name) const {
+  for (const auto& [n, v] : counters) {
+    if (n == name) return v;
+  }
+  return 0;
+}
+
+absl::StatusOr<Stats> GetStats() {
+  if (g_core == nullptr) return absl::FailedPreconditionError("grpc-bypass is not enabled");
+  Stats s;
+  auto add = [&s](std::string name, uint64_t v) { s.counters.emplace_back(std::move(name), v); };
+  Stack& stack = g_core->stack();
+  for (const dpdk::PortQueueStats& q : stack.device().Stats()) {
+    const std::string p = absl::StrCat("port", q.port_id, ".");
+    add(p + "rx_packets", q.rx_packets);
+    add(p + "rx_bytes", q.rx_bytes);
+    add(p + "rx_drops", q.rx_drops);
+    add(p + "rx_bad_cksum", q.rx_bad_cksum);
+    add(p + "rx_nombuf", q.rx_nombuf);
+    add(p + "tx_packets", q.tx_packets);
+    add(p + "tx_bytes", q.tx_bytes);
+    add(p + "tx_retries", q.tx_retries);
+    add(p + "tx_drops", q.tx_drops);
+    add(p + "tx_nombuf", q.tx_nombuf);
+    add(p + "tx_backlog", q.tx_backlog);
+    add(p + "mempool_in_use", q.mempool_in_use);
+    add(p + "mempool_size", q.mempool_size);
+    add(p + "mac_learned", q.mac_learned);
+  }
+  const PollStats ps = stack.poll_stats();
+  add("poll.iterations", ps.iterations);
+  add("poll.idle_iterations", ps.idle_iterations);
+  add("poll.sleeps", ps.sleeps);
+  add("poll.rx_frames", ps.rx_frames);
+  add("poll.input_frames", ps.input_frames);
+  add("poll.commands", ps.commands);
+  add("poll.timer_runs", ps.timer_runs);
+  add("poll.tx_frames", ps.tx_frames);
+  const LwipStats l = stack.GetLwipStats();
+  add("lwip.tcp_rx", l.tcp_rx);
+  add("lwip.tcp_tx", l.tcp_tx);
+  add("lwip.tcp_drop", l.tcp_drop);
+  add("lwip.tcp_chkerr", l.tcp_chkerr);
+  add("lwip.tcp_memerr", l.tcp_memerr);
+  add("lwip.ip_drop", l.ip_drop);
+  add("lwip.heap_used", l.heap_used);
+  add("lwip.heap_max", l.heap_max);
+  add("lwip.heap_err", l.heap_err);
+  add("lwip.link_drop", l.link_drop);
+  for (const LwipStats::Pool& pool : l.pools) {
+    add(absl::StrCat("lwip.pool.", pool.name, ".used"), pool.used);
+    add(absl::StrCat("lwip.pool.", pool.name, ".max"), pool.max);
+    add(absl::StrCat("lwip.pool.", pool.name, ".err"), pool.err);
+  }
+  engine::EngineCounters& e = g_core->counters();
+  add("engine.endpoints_opened", e.endpoints_opened.Get());
+  add("engine.endpoints_closed", e.endpoints_closed.Get());
+  add("engine.bytes_read", e.bytes_read.Get());
+  add("engine.bytes_written", e.bytes_written.Get());
+  add("engine.write_stalls", e.write_stalls.Get());
+  const BridgeStats b = GetBridgeStats();
+  add("grpc.bypass_connects", b.bypass_connects);
+  add("grpc.bypass_accepts", b.bypass_accepts);
+  add("grpc.kernel_connects", b.kernel_connects);
+  add("grpc.bypass_listeners", b.bypass_listeners);
+  add("grpc.kernel_listeners", b.kernel_listeners);
+  add("grpc.bypass_endpoints_open", b.bypass_endpoints_open);
+  return s;
+}
+
+std::string FormatStats(const Stats& stats) {
+  std::string out;
+  for (const auto& [name, v] : stats.counters) absl::StrAppend(&out, name, " ", v, "\n");
+  return out;
 }
 
 std::string StatsSummary() {

@@ -12,9 +12,15 @@
 #ifndef GRPC_BYPASS_TRANSPORT_GRPC_ENABLE_H
 #define GRPC_BYPASS_TRANSPORT_GRPC_ENABLE_H
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "transport/lwip/config.h"
 
 namespace grpc_bypass {
@@ -25,6 +31,12 @@ struct Options {
   bool wildcard_also_on_kernel = false;
   // Print a one-line summary of the counters to stderr at exit (BYPASS_SUMMARY=0 disables).
   bool summary_at_exit = true;
+  // Publish the counters to this file every stats_interval, for `bypass_stat` (tools/stat).
+  // BYPASS_STATS_FILE: a path, or "off"; default /dev/shm/grpc-bypass-<pid>.stats.
+  // BYPASS_STATS_INTERVAL_MS: default 1000.
+  std::string stats_file;  // empty: the default path
+  bool stats_file_enabled = true;
+  absl::Duration stats_interval = absl::Seconds(1);
 };
 
 // Options from BYPASS_* and --bypass_* (see StackConfigFromEnvironment).
@@ -34,6 +46,28 @@ absl::StatusOr<Options> OptionsFromEnvironment();
 // other than the one the bridge was built against; the stack's errors otherwise.
 absl::Status Enable();
 absl::Status Enable(const Options& options);
+
+// The process's counters, by name (any thread, after Enable()):
+//   port<i>.<counter>     DPDK, per port: rx_packets, rx_bytes, rx_drops, rx_bad_cksum,
+//                         rx_nombuf, tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf,
+//                         tx_backlog, mempool_in_use, mempool_size, mac_learned
+//   poll.<counter>        the poll loop: iterations, idle_iterations, sleeps, rx_frames,
+//                         input_frames, commands, timer_runs, tx_frames
+//   lwip.<counter>        tcp_rx, tcp_tx, tcp_drop, tcp_chkerr, tcp_memerr, ip_drop, heap_used,
+//                         heap_max, heap_err, link_drop; pool.<NAME>.used|max|err per memp pool
+//   engine.<counter>      endpoints_opened, endpoints_closed, bytes_read, bytes_written,
+//                         write_stalls
+//   grpc.<counter>        bypass_connects, bypass_accepts, kernel_connects, bypass_listeners,
+//                         kernel_listeners, bypass_endpoints_open
+struct Stats {
+  std::vector<std::pair<std::string, uint64_t>> counters;  // in the order above
+  // The value of `name`, or 0 if there is no such counter.
+  uint64_t Get(absl::string_view name) const;
+};
+// FailedPrecondition before Enable().
+absl::StatusOr<Stats> GetStats();
+// "name value" lines, the format of the stats file.
+std::string FormatStats(const Stats& stats);
 
 // One line: DPDK, lwIP and bridge counters (any thread, after Enable()).
 std::string StatsSummary();
