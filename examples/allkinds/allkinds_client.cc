@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -14,6 +15,9 @@
 #include "transport/grpc/enable.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50055", "server address");
+ABSL_FLAG(int, keepalive_ms, 0,
+          "send HTTP/2 keepalive pings every N ms, also without calls (0: gRPC's default)");
+ABSL_FLAG(int, idle_ms, 0, "at the end, stay idle N ms, then check the channel still works");
 
 namespace {
 int failures = 0;
@@ -35,8 +39,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto stub = allkinds::AllKinds::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials()));
+  grpc::ChannelArguments args;
+  if (const int ka = absl::GetFlag(FLAGS_keepalive_ms); ka > 0) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ka);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, ka);
+  }
+  auto stub = allkinds::AllKinds::NewStub(grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args));
   {  // unary, 1 MiB
     grpc::ClientContext ctx;
     ctx.set_deadline(In(20));
@@ -107,6 +119,16 @@ int main(int argc, char** argv) {
     }
     Check(r->Finish().error_code() == grpc::StatusCode::DEADLINE_EXCEEDED,
           "server stream past its deadline: DEADLINE_EXCEEDED");
+  }
+  if (const int idle = absl::GetFlag(FLAGS_idle_ms); idle > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(10));
+    allkinds::Msg in, out;
+    in.set_data("after idle");
+    grpc::Status st = stub->Unary(&ctx, in, &out);
+    Check(st.ok() && out.data() == "after idle",
+          "unary on the same channel after " + std::to_string(idle) + " ms idle");
   }
   std::printf("%d checks failed\n", failures);
   return failures == 0 ? 0 : 1;

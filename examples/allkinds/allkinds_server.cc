@@ -18,6 +18,9 @@
 #include "transport/grpc/enable.h"
 
 ABSL_FLAG(int, port, 50055, "port to listen on (all addresses)");
+ABSL_FLAG(int, permit_keepalive_ms, 0,
+          "accept client keepalive pings this often, also without calls (0: gRPC's default, "
+          "which answers pings more often than every 5 minutes with GOAWAY too_many_pings)");
 
 namespace {
 std::atomic<int> g_cancelled{0};  // streams the client cancelled (printed at exit)
@@ -84,6 +87,10 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(addr, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(16 << 20);
+  if (const int ka = absl::GetFlag(FLAGS_permit_keepalive_ms); ka > 0) {
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, ka);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  }
   auto server = builder.BuildAndStart();
   if (!server) return 1;
   std::printf("allkinds_server listening on %s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)");
