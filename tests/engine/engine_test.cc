@@ -26,6 +26,7 @@
 #include "transport/engine/engine_core.h"
 #include "transport/engine/lwip_engine.h"
 #include "transport/lwip/config.h"
+#include "tests/engine/test_util.h"
 
 namespace grpc_bypass::engine {
 namespace {
@@ -39,175 +40,7 @@ using namespace std::chrono_literals;
 EngineCore* g_core = nullptr;
 
 // ---- helpers -------------------------------------------------------------------------
-
-// A MemoryAllocator whose reservations are simply counted (the engine must pair them).
-class CountingAllocator : public grpc_event_engine::experimental::internal::MemoryAllocatorImpl {
- public:
-  size_t Reserve(grpc_event_engine::experimental::MemoryRequest request) override {
-    reserved += request.max();
-    return request.max();
-  }
-  void Release(size_t n) override { reserved -= n; }
-  void Shutdown() override {}
-  std::atomic<int64_t> reserved{0};
-};
-
-class NullConfig : public grpc_event_engine::experimental::EndpointConfig {
- public:
-  absl::optional<int> GetInt(absl::string_view) const override { return absl::nullopt; }
-  absl::optional<absl::string_view> GetString(absl::string_view) const override { return absl::nullopt; }
-  void* GetVoidPointer(absl::string_view) const override { return nullptr; }
-};
-
-MemoryAllocator NewAllocator(std::shared_ptr<CountingAllocator>* out = nullptr) {
-  auto impl = std::make_shared<CountingAllocator>();
-  if (out) *out = impl;
-  return MemoryAllocator(impl);
-}
-
-EventEngine::ResolvedAddress Addr(const char* ip, int port) {
-  sockaddr_in6 a6{};
-  sockaddr_in a4{};
-  if (inet_pton(AF_INET, ip, &a4.sin_addr) == 1) {
-    a4.sin_family = AF_INET;
-    a4.sin_port = htons(port);
-    return EventEngine::ResolvedAddress(reinterpret_cast<sockaddr*>(&a4), sizeof(a4));
-  }
-  inet_pton(AF_INET6, ip, &a6.sin6_addr);
-  a6.sin6_family = AF_INET6;
-  a6.sin6_port = htons(port);
-  return EventEngine::ResolvedAddress(reinterpret_cast<sockaddr*>(&a6), sizeof(a6));
-}
-
-// Blocking socket calls in this process can be interrupted by DPDK's signals (net_tap uses
-// SIGIO): retry on EINTR and finish short writes.
-ssize_t ReadRetry(int fd, char* buf, size_t n) {
-  for (;;) {
-    ssize_t r = read(fd, buf, n);
-    if (r >= 0 || errno != EINTR) return r;
-  }
-}
-bool WriteFull(int fd, const char* buf, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, buf, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    buf += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-// A kernel TCP server on 198.18.0.1 (the namespace's kernel side): echoes what it reads;
-// with close_after > 0 it closes a connection after echoing that many bytes; with
-// never_read it accepts and never reads (to fill windows).
-class KernelServer {
- public:
-  explicit KernelServer(size_t close_after = 0, bool never_read = false)
-      : close_after_(close_after), never_read_(never_read) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    EXPECT_EQ(listen(fd_, 1024), 0);
-    thread_ = std::thread([this] { AcceptLoop(); });
-  }
-  ~KernelServer() {
-    stop_ = true;
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-    thread_.join();
-    for (auto& t : conns_) t.join();
-    for (int c : held_) close(c);
-  }
-  int port() const { return port_; }
-
- private:
-  void AcceptLoop() {
-    while (!stop_) {
-      int c = accept(fd_, nullptr, nullptr);
-      if (c < 0 && errno == EINTR) continue;
-      if (c < 0) return;
-      if (never_read_) {
-        held_.push_back(c);
-        continue;
-      }
-      conns_.emplace_back([this, c] {
-        char buf[65536];
-        size_t total = 0;
-        for (;;) {
-          ssize_t n = ReadRetry(c, buf, sizeof(buf));
-          if (n <= 0) break;
-          if (!WriteFull(c, buf, static_cast<size_t>(n))) break;
-          total += n;
-          if (close_after_ > 0 && total >= close_after_) break;
-        }
-        close(c);
-      });
-    }
-  }
-  int fd_, port_;
-  size_t close_after_;
-  bool never_read_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::vector<std::thread> conns_;
-  std::vector<int> held_;
-};
-
-std::unique_ptr<EventEngine::Endpoint> ConnectOrDie(EventEngine& ee, const char* ip, int port) {
-  absl::Notification done;
-  absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> result;
-  ee.Connect(
-      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
-        result = std::move(r);
-        done.Notify();
-      },
-      Addr(ip, port), NullConfig(), NewAllocator(), 10s);
-  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(15)));
-  EXPECT_TRUE(result.ok()) << result.status();
-  return result.ok() ? std::move(*result) : nullptr;
-}
-
-absl::Status WriteAll(EventEngine::Endpoint* ep, const std::string& data) {
-  SliceBuffer buf;
-  buf.Append(Slice::FromCopiedString(data));
-  absl::Notification done;
-  absl::Status st;
-  ep->Write([&](absl::Status s) { st = s; done.Notify(); }, &buf, nullptr);
-  done.WaitForNotification();
-  return st;
-}
-
-absl::StatusOr<std::string> ReadExactly(EventEngine::Endpoint* ep, size_t n) {
-  std::string out;
-  while (out.size() < n) {
-    SliceBuffer buf;
-    absl::Notification done;
-    absl::Status st;
-    EventEngine::Endpoint::ReadArgs args{static_cast<int64_t>(n - out.size())};
-    ep->Read([&](absl::Status s) { st = s; done.Notify(); }, &buf, &args);
-    done.WaitForNotification();
-    if (!st.ok()) return st;
-    for (size_t i = 0; i < buf.Count(); ++i) {
-      Slice s = buf.RefSlice(i);
-      out.append(reinterpret_cast<const char*>(s.data()), s.size());
-    }
-  }
-  return out;
-}
-
-std::string Pattern(size_t n, int seed) {
-  std::string s(n, 0);
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7 + seed) % 251);
-  return s;
-}
+using namespace test_util;  // NOLINT
 
 uint32_t PoolUsed(const char* name) { return g_core->stack().GetLwipStats().Used(name); }
 
@@ -468,20 +301,10 @@ TEST(LwipEngine, ReadBuffersAreReservedFromTheEndpointsAllocatorUntilFreed) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  auto cfg = grpc_bypass::StackConfigFromEnvironment();
-  grpc_bypass::ExitIfError(cfg.status(), "engine_test");
-  auto core = grpc_bypass::engine::EngineCore::Start(*cfg);
-  grpc_bypass::ExitIfError(core.status(), "engine_test");
-  grpc_bypass::engine::g_core = *core;
-  if (const char* setup = std::getenv("KERNEL_SETUP")) {
-    if (std::system(setup) != 0) {
-      std::fprintf(stderr, "engine_test: kernel-side setup failed\n");
-      return 2;
-    }
-  }
+  grpc_bypass::engine::g_core = grpc_bypass::engine::test_util::StartCoreForTest("engine_test");
   grpc_init();
   int r = RUN_ALL_TESTS();
-  std::printf("%s\n", (*core)->stack().Summary().c_str());
+  std::printf("%s\n", grpc_bypass::engine::g_core->stack().Summary().c_str());
   std::fflush(stdout);
   std::_Exit(r);
 }

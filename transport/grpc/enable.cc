@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "transport/engine/engine_core.h"
+#include "transport/grpc/grpc_version.h"
 #include "transport/grpc/iomgr_bridge.h"
+#include "transport/grpc/routing_engine.h"
 #include "transport/grpc/stats_file.h"
 #include "transport/grpc/version_check.h"
 
@@ -79,12 +81,18 @@ absl::Status Enable(const Options& options) {
   absl::StatusOr<engine::EngineCore*> core = engine::EngineCore::Start(options.stack);
   if (!core.ok()) return core.status();
   g_core = *core;
+#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+  // gRPC >= 1.60: TCP goes through the engines the default factory makes.
+  InstallRoutingEngine(g_core, options.wildcard_also_on_kernel);
+  grpc_init();
+#else
   // The first grpc_init fixes the iomgr platform (installing the posix vtables); ours go on
   // top and stay for later init/shutdown cycles. This reference is kept for the process.
   grpc_init();
   BridgeOptions bo;
   bo.wildcard_also_on_kernel = options.wildcard_also_on_kernel;
   InstallIomgrBridge(g_core, bo);
+#endif
   if (options.stats_file_enabled) {
     absl::StatusOr<std::unique_ptr<StatsFileWriter>> w = StatsFileWriter::Start(
         options.stats_file.empty() ? DefaultStatsFilePath() : options.stats_file,

@@ -1,4 +1,7 @@
 #include "transport/grpc/iomgr_bridge.h"
+#include "transport/grpc/grpc_version.h"
+// gRPC < 1.60 only: later versions route TCP through the EventEngine (routing_engine.h).
+#if !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
 
 #include <grpc/event_engine/event_engine.h>
 #include <grpc/support/alloc.h>
@@ -429,3 +432,5 @@ BridgeStats GetBridgeStats() {
 }
 
 }  // namespace grpc_bypass
+
+#endif  // !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE

@@ -1,0 +1,279 @@
+#include "transport/grpc/routing_engine.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "transport/engine/address.h"
+#include "transport/engine/lwip_engine.h"
+#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+#include "src/core/lib/event_engine/default_event_engine_factory.h"
+#include "transport/grpc/iomgr_bridge.h"  // BridgeStats
+#endif
+
+namespace grpc_bypass {
+namespace {
+
+using grpc_event_engine::experimental::EndpointConfig;
+using grpc_event_engine::experimental::EventEngine;
+using grpc_event_engine::experimental::MemoryAllocator;
+using grpc_event_engine::experimental::MemoryAllocatorFactory;
+
+constexpr intptr_t kHandleTag = 0x7274;  // "rt": marks our connection handles
+
+std::atomic<uint64_t> g_bypass_connects{0}, g_fallback_connects{0}, g_bypass_binds{0},
+    g_fallback_binds{0};
+
+// Lets two listeners share one MemoryAllocatorFactory.
+class SharedFactory : public MemoryAllocatorFactory {
+ public:
+  explicit SharedFactory(std::shared_ptr<MemoryAllocatorFactory> f) : f_(std::move(f)) {}
+  MemoryAllocator CreateMemoryAllocator(absl::string_view name) override {
+    return f_->CreateMemoryAllocator(name);
+  }
+
+ private:
+  std::shared_ptr<MemoryAllocatorFactory> f_;
+};
+
+}  // namespace
+
+// ---- listener -------------------------------------------------------------------------------
+
+// Owns up to two listeners (bypass, fallback) created lazily by Bind. The user's on_shutdown
+// runs once, after every inner listener has shut down.
+class RoutingEventEngine::RoutingListener : public EventEngine::Listener {
+ public:
+  struct Shared {
+    Listener::AcceptCallback on_accept;
+    absl::AnyInvocable<void(absl::Status)> on_shutdown;
+    std::shared_ptr<MemoryAllocatorFactory> factory;
+    absl::Mutex mu;
+    int live ABSL_GUARDED_BY(mu) = 0;  // inner listeners not yet shut down
+    absl::Status status ABSL_GUARDED_BY(mu);
+  };
+
+  RoutingListener(RoutingEventEngine* engine, std::shared_ptr<Shared> shared,
+                  const EndpointConfig& config)
+      : engine_(engine), shared_(std::move(shared)), config_(config) {}
+
+  ~RoutingListener() override {
+    const bool none = bypass_ == nullptr && fallback_ == nullptr;
+    bypass_.reset();
+    fallback_.reset();
+    if (none && shared_->on_shutdown) shared_->on_shutdown(absl::OkStatus());
+  }
+
+  absl::StatusOr<int> Bind(const ResolvedAddress& addr) override {
+    engine::LwipAddress a;
+    const bool lwip_addr = engine::ToLwip(addr, &a).ok();
+    const StackConfig& c = engine_->core_->stack().config();
+    const bool on_bypass = lwip_addr && engine::CanBind(c, a).ok();
+    const bool on_kernel =
+        !on_bypass || (lwip_addr && a.wildcard && engine_->wildcard_also_on_kernel_);
+    int port = -1;
+    if (on_bypass) {
+      absl::StatusOr<Listener*> l = Get(/*bypass=*/true);
+      if (!l.ok()) return l.status();
+      absl::StatusOr<int> p = (*l)->Bind(addr);
+      if (!p.ok()) return p;
+      port = *p;
+      g_bypass_binds++;
+    }
+    if (on_kernel) {
+      absl::StatusOr<Listener*> l = Get(/*bypass=*/false);
+      if (!l.ok()) return l.status();
+      ResolvedAddress kaddr = addr;
+      if (port > 0 && a.port == 0) {  // the kernel listens on the port the bypass chose
+        kaddr = engine::FromLwip(a.ip, static_cast<uint16_t>(port));
+      }
+      absl::StatusOr<int> p = (*l)->Bind(kaddr);
+      if (!p.ok()) return p;
+      if (port < 0) port = *p;
+      g_fallback_binds++;
+    }
+    return port;
+  }
+
+  absl::Status Start() override {
+    for (Listener* l : {bypass_.get(), fallback_.get()}) {
+      if (l == nullptr) continue;
+      absl::Status st = l->Start();
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::StatusOr<Listener*> Get(bool bypass) {
+    std::unique_ptr<Listener>& slot = bypass ? bypass_ : fallback_;
+    if (slot != nullptr) return slot.get();
+    std::shared_ptr<Shared> sh = shared_;
+    {
+      absl::MutexLock lock(&sh->mu);
+      sh->live++;
+    }
+    EventEngine* e = bypass ? engine_->bypass_.get() : engine_->fallback_.get();
+    absl::StatusOr<std::unique_ptr<Listener>> l = e->CreateListener(
+        [sh](std::unique_ptr<Endpoint> ep, MemoryAllocator alloc) {
+          sh->on_accept(std::move(ep), std::move(alloc));
+        },
+        [sh](absl::Status st) {
+          absl::AnyInvocable<void(absl::Status)> done;
+          absl::Status result;
+          {
+            absl::MutexLock lock(&sh->mu);
+            if (!st.ok() && sh->status.ok()) sh->status = st;
+            if (--sh->live == 0) {
+              done = std::move(sh->on_shutdown);
+              result = sh->status;
+            }
+          }
+          if (done) done(result);
+        },
+        config_, std::make_unique<SharedFactory>(sh->factory));
+    if (!l.ok()) {
+      absl::MutexLock lock(&sh->mu);
+      sh->live--;
+      return l.status();
+    }
+    slot = *std::move(l);
+    return slot.get();
+  }
+
+  RoutingEventEngine* const engine_;
+  const std::shared_ptr<Shared> shared_;
+  const EndpointConfig& config_;  // gRPC keeps the listener's config alive while it exists
+  std::unique_ptr<Listener> bypass_;
+  std::unique_ptr<Listener> fallback_;
+};
+
+// ---- engine -------------------------------------------------------------------------------
+
+RoutingEventEngine::RoutingEventEngine(engine::EngineCore* core,
+                                       std::shared_ptr<EventEngine> fallback,
+                                       bool wildcard_also_on_kernel)
+    : core_(core),
+      bypass_(std::make_shared<engine::LwipEventEngine>(core)),
+      fallback_(std::move(fallback)),
+      wildcard_also_on_kernel_(wildcard_also_on_kernel) {}
+
+RoutingEventEngine::~RoutingEventEngine() = default;
+
+bool RoutingEventEngine::RoutesToBypass(const ResolvedAddress& addr) const {
+  engine::LwipAddress a;
+  return engine::ToLwip(addr, &a).ok() && engine::CanConnect(core_->stack().config(), a).ok();
+}
+
+absl::StatusOr<std::unique_ptr<EventEngine::Listener>> RoutingEventEngine::CreateListener(
+    Listener::AcceptCallback on_accept, absl::AnyInvocable<void(absl::Status)> on_shutdown,
+    const EndpointConfig& config, std::unique_ptr<MemoryAllocatorFactory> factory) {
+  auto shared = std::make_shared<RoutingListener::Shared>();
+  shared->on_accept = std::move(on_accept);
+  shared->on_shutdown = std::move(on_shutdown);
+  shared->factory = std::move(factory);
+  return std::make_unique<RoutingListener>(this, std::move(shared), config);
+}
+
+EventEngine::ConnectionHandle RoutingEventEngine::Connect(OnConnectCallback on_connect,
+                                                          const ResolvedAddress& addr,
+                                                          const EndpointConfig& args,
+                                                          MemoryAllocator memory_allocator,
+                                                          Duration timeout) {
+  const bool bypass = RoutesToBypass(addr);
+  (bypass ? g_bypass_connects : g_fallback_connects)++;
+  int64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+    pending_[id] = Pending{bypass, false, {}};
+  }
+  // The callback may run before Connect returns (on another thread): it removes the entry,
+  // and the handle is recorded below only if the entry is still there.
+  EventEngine* e = bypass ? bypass_.get() : fallback_.get();
+  ConnectionHandle real = e->Connect(
+      [this, id, cb = std::move(on_connect)](
+          absl::StatusOr<std::unique_ptr<Endpoint>> ep) mutable {
+        {
+          absl::MutexLock lock(&mu_);
+          pending_.erase(id);
+        }
+        cb(std::move(ep));
+      },
+      addr, args, std::move(memory_allocator), timeout);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(id);
+    if (it != pending_.end()) {
+      it->second.real = real;
+      it->second.has_real = true;
+    }
+  }
+  return ConnectionHandle{{static_cast<intptr_t>(id), kHandleTag}};
+}
+
+bool RoutingEventEngine::CancelConnect(ConnectionHandle handle) {
+  if (handle.keys[1] != kHandleTag) return false;
+  Pending p;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(handle.keys[0]);
+    if (it == pending_.end() || !it->second.has_real) return false;
+    p = it->second;
+  }
+  return (p.bypass ? bypass_ : fallback_)->CancelConnect(p.real);
+}
+
+bool RoutingEventEngine::IsWorkerThread() {
+  return bypass_->IsWorkerThread() || fallback_->IsWorkerThread();
+}
+
+#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+absl::StatusOr<std::unique_ptr<EventEngine::DNSResolver>> RoutingEventEngine::GetDNSResolver(
+    const DNSResolver::ResolverOptions& options) {
+  return fallback_->GetDNSResolver(options);
+}
+#else
+std::unique_ptr<EventEngine::DNSResolver> RoutingEventEngine::GetDNSResolver(
+    const DNSResolver::ResolverOptions& options) {
+  return fallback_->GetDNSResolver(options);
+}
+#endif
+
+void RoutingEventEngine::Run(Closure* closure) { bypass_->Run(closure); }
+void RoutingEventEngine::Run(absl::AnyInvocable<void()> closure) {
+  bypass_->Run(std::move(closure));
+}
+EventEngine::TaskHandle RoutingEventEngine::RunAfter(Duration when, Closure* closure) {
+  return bypass_->RunAfter(when, closure);
+}
+EventEngine::TaskHandle RoutingEventEngine::RunAfter(Duration when,
+                                                     absl::AnyInvocable<void()> closure) {
+  return bypass_->RunAfter(when, std::move(closure));
+}
+bool RoutingEventEngine::Cancel(TaskHandle handle) { return bypass_->Cancel(handle); }
+
+RoutingEventEngine::Counters RoutingEventEngine::ProcessCounters() {
+  return {g_bypass_connects.load(), g_fallback_connects.load(), g_bypass_binds.load(),
+          g_fallback_binds.load()};
+}
+
+#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+// Not built on this platform (gRPC 1.51): the path for gRPC >= 1.60.
+void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel) {
+  grpc_event_engine::experimental::SetEventEngineFactory(
+      [core, wildcard_also_on_kernel]() -> std::shared_ptr<EventEngine> {
+        return std::make_shared<RoutingEventEngine>(
+            core, grpc_event_engine::experimental::DefaultEventEngineFactory(),
+            wildcard_also_on_kernel);
+      });
+}
+
+BridgeStats GetBridgeStats() {
+  const RoutingEventEngine::Counters c = RoutingEventEngine::ProcessCounters();
+  return BridgeStats{c.bypass_connects, c.fallback_connects, c.bypass_binds, c.fallback_binds,
+                     /*bypass_accepts=*/0, /*bypass_endpoints_open=*/0};
+}
+#endif
+
+}  // namespace grpc_bypass

@@ -1,0 +1,94 @@
+// An EventEngine that sends the bypass interface's addresses to the lwIP engine and every
+// other address to a fallback engine (gRPC's default, kernel sockets), so that one process
+// talks to bypass and kernel peers at once. It is how the bypass plugs into a gRPC whose TCP
+// goes through the EventEngine (>= 1.60, see grpc_version.h); on 1.51 the iomgr bridge does
+// the same routing and this class is built and tested but not installed.
+//
+// Routing: Connect to an address the stack can reach (engine::CanConnect) -> bypass; others ->
+// fallback. A listener bound to the interface's address or a wildcard -> bypass (a wildcard
+// also on the fallback when `wildcard_also_on_kernel`); other addresses -> fallback.
+// Run/RunAfter/Cancel use the bypass engine's executor and timers; DNS uses the fallback.
+// Thread-safe: any thread may call any method.
+#ifndef GRPC_BYPASS_TRANSPORT_GRPC_ROUTING_ENGINE_H
+#define GRPC_BYPASS_TRANSPORT_GRPC_ROUTING_ENGINE_H
+
+#include <grpc/event_engine/event_engine.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "transport/engine/engine_core.h"
+#include "transport/grpc/grpc_version.h"
+
+namespace grpc_bypass {
+
+class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
+ public:
+  struct Counters {
+    uint64_t bypass_connects, fallback_connects, bypass_binds, fallback_binds;
+  };
+
+  // `core` must have been started; `fallback` may not be null.
+  RoutingEventEngine(engine::EngineCore* core, std::shared_ptr<EventEngine> fallback,
+                     bool wildcard_also_on_kernel);
+  ~RoutingEventEngine() override;
+
+  absl::StatusOr<std::unique_ptr<Listener>> CreateListener(
+      Listener::AcceptCallback on_accept, absl::AnyInvocable<void(absl::Status)> on_shutdown,
+      const grpc_event_engine::experimental::EndpointConfig& config,
+      std::unique_ptr<grpc_event_engine::experimental::MemoryAllocatorFactory> factory) override;
+  ConnectionHandle Connect(OnConnectCallback on_connect, const ResolvedAddress& addr,
+                           const grpc_event_engine::experimental::EndpointConfig& args,
+                           grpc_event_engine::experimental::MemoryAllocator memory_allocator,
+                           Duration timeout) override;
+  bool CancelConnect(ConnectionHandle handle) override;
+  bool IsWorkerThread() override;
+#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+  absl::StatusOr<std::unique_ptr<DNSResolver>> GetDNSResolver(
+      const DNSResolver::ResolverOptions& options) override;
+#else
+  std::unique_ptr<DNSResolver> GetDNSResolver(const DNSResolver::ResolverOptions& options) override;
+#endif
+  void Run(Closure* closure) override;
+  void Run(absl::AnyInvocable<void()> closure) override;
+  TaskHandle RunAfter(Duration when, Closure* closure) override;
+  TaskHandle RunAfter(Duration when, absl::AnyInvocable<void()> closure) override;
+  bool Cancel(TaskHandle handle) override;
+
+  // Process-wide (every RoutingEventEngine), any thread.
+  static Counters ProcessCounters();
+  // True if a connection to `addr` goes through the bypass.
+  bool RoutesToBypass(const ResolvedAddress& addr) const;
+
+ private:
+  class RoutingListener;
+  struct Pending {
+    bool bypass;
+    bool has_real;          // `real` is set (Connect has returned)
+    ConnectionHandle real;  // the handle of the engine that makes the connection
+  };
+
+  engine::EngineCore* const core_;
+  const std::shared_ptr<EventEngine> bypass_;
+  const std::shared_ptr<EventEngine> fallback_;
+  const bool wildcard_also_on_kernel_;
+  absl::Mutex mu_;
+  // Connections in progress under our own handles ({id, kHandleTag}), so that CancelConnect
+  // reaches the engine that makes them (two engines' handles may collide).
+  int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<int64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
+};
+
+#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+// gRPC >= 1.60: makes every EventEngine that gRPC creates a RoutingEventEngine over `core`
+// and gRPC's own default engine. Call before grpc_init().
+void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel);
+#endif
+
+}  // namespace grpc_bypass
+
+#endif  // GRPC_BYPASS_TRANSPORT_GRPC_ROUTING_ENGINE_H
