@@ -17,7 +17,7 @@ ABSL_FLAG(std::string, bypass_gw, "", "IPv4 gateway (BYPASS_GW)");
 ABSL_FLAG(std::string, bypass_ports, "", "DPDK port ids, e.g. 0 or 0,1 (BYPASS_PORTS)");
 ABSL_FLAG(std::string, bypass_vlan, "", "VLAN id 1..4094 (BYPASS_VLAN)");
 ABSL_FLAG(std::string, bypass_mtu, "", "IP MTU 576..9000 (BYPASS_MTU)");
-ABSL_FLAG(std::string, bypass_idle, "", "busy | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
+ABSL_FLAG(std::string, bypass_idle, "", "busy | spin | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
 ABSL_FLAG(std::string, bypass_mbufs, "", "mbufs per port beyond the rings (BYPASS_MBUFS)");
 ABSL_FLAG(std::string, bypass_offloads, "", "1 (default) or 0 (BYPASS_OFFLOADS)");
 
@@ -111,6 +111,10 @@ absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string&
   IdleConfig c;
   std::vector<std::string> parts = absl::StrSplit(v, ':');
   if (parts[0] == "busy" && parts.size() == 1) return c;
+  if (parts[0] == "spin" && parts.size() == 1) {
+    c.yield = false;
+    return c;
+  }
   if (parts[0] == "backoff" && (parts.size() == 1 || parts.size() == 3)) {
     c.busy = false;
     if (parts.size() == 3) {
@@ -124,7 +128,7 @@ absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string&
     }
     return c;
   }
-  return Bad(name, v, "is not an idle mode", "busy, backoff or backoff:SPIN_US:SLEEP_US");
+  return Bad(name, v, "is not an idle mode", "busy, spin, backoff or backoff:SPIN_US:SLEEP_US");
 }
 
 absl::StatusOr<StackConfig> StackConfigFromEnvironment() {
@@ -192,7 +196,7 @@ std::string DescribeConfig(const StackConfig& c) {
   absl::StrAppend(&s, " ports ", absl::StrJoin(c.ports, ","), " mtu ", c.mtu);
   if (c.vlan) absl::StrAppend(&s, " vlan ", c.vlan);
   absl::StrAppend(&s, " idle ",
-                  c.idle.busy ? std::string("busy")
+                  c.idle.busy ? std::string(c.idle.yield ? "busy" : "spin")
                               : absl::StrCat("backoff:", absl::ToInt64Microseconds(c.idle.spin),
                                              ":", absl::ToInt64Microseconds(c.idle.sleep)));
   absl::StrAppend(&s, " eal '", c.eal, "'");

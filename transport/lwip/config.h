@@ -26,11 +26,17 @@ struct Ipv6Prefix {
   std::string ToString() const;
 };
 
-// Idle behaviour of the poll loop. Busy polling is the default (lowest latency). In backoff
-// mode an idle loop spins for `spin`, then sleeps up to `sleep` at a time; work posted from
-// another thread wakes it at once.
+// Idle behaviour of the poll loop.
+//  busy (default): polls without sleeping, but an idle iteration calls sched_yield(), so that
+//    gRPC's threads sharing the core run at once instead of waiting for the poller's time
+//    slice to end (on a core of its own, the yield returns at once). Lowest latency when the
+//    poller shares cores with the application, as on small machines.
+//  spin: polls and never yields (rte_pause): for a core reserved for the poller (isolcpus).
+//  backoff: an idle loop spins for `spin`, then sleeps up to `sleep` at a time; work posted
+//    from another thread wakes it at once. Least CPU when idle.
 struct IdleConfig {
   bool busy = true;
+  bool yield = true;  // busy mode: sched_yield() on idle iterations
   absl::Duration spin = absl::Microseconds(200);
   absl::Duration sleep = absl::Microseconds(100);
 };

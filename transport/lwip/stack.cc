@@ -1,5 +1,7 @@
 #include "transport/lwip/stack.h"
 
+#include <sched.h>
+
 #include <rte_cycles.h>
 #include <rte_pause.h>
 
@@ -224,7 +226,11 @@ void Stack::Idle(uint32_t work) {
   }
   idle_iterations_.Inc();
   if (config_.idle.busy) {
-    rte_pause();
+    if (config_.idle.yield) {
+      sched_yield();  // let threads sharing this core run now (IdleConfig)
+    } else {
+      rte_pause();
+    }
     return;
   }
   const uint64_t tsc = rte_get_tsc_cycles();

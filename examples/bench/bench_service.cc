@@ -1,0 +1,47 @@
+#include "examples/bench/bench_service.h"
+
+#include <sys/resource.h>
+
+namespace grpc_bypass::bench {
+
+void ProcessCpu(double* user_s, double* system_s) {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  *user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+  *system_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+grpc::Status BenchService::Unary(grpc::ServerContext*, const ::bench::Payload* in,
+                                 ::bench::Payload* out) {
+  out->set_data(in->data());
+  return grpc::Status::OK;
+}
+
+grpc::Status BenchService::StreamPingPong(
+    grpc::ServerContext*, grpc::ServerReaderWriter<::bench::Payload, ::bench::Payload>* stream) {
+  ::bench::Payload m;
+  while (stream->Read(&m)) {
+    if (!stream->Write(m)) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status BenchService::StreamThroughput(grpc::ServerContext*,
+                                            grpc::ServerReader<::bench::Payload>* in,
+                                            ::bench::Payload*) {
+  ::bench::Payload m;
+  while (in->Read(&m)) {
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status BenchService::Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
+                               ::bench::CpuReply* out) {
+  double u = 0, s = 0;
+  ProcessCpu(&u, &s);
+  out->set_user_s(u);
+  out->set_system_s(s);
+  return grpc::Status::OK;
+}
+
+}  // namespace grpc_bypass::bench

@@ -1,0 +1,28 @@
+// The Bench service (proto/bench.proto): shared by bench_server and the in-process transport
+// of bench_client. Any thread.
+#ifndef GRPC_BYPASS_EXAMPLES_BENCH_BENCH_SERVICE_H
+#define GRPC_BYPASS_EXAMPLES_BENCH_BENCH_SERVICE_H
+
+#include "proto/bench.grpc.pb.h"
+
+namespace grpc_bypass::bench {
+
+class BenchService final : public ::bench::Bench::Service {
+ public:
+  grpc::Status Unary(grpc::ServerContext*, const ::bench::Payload* in,
+                     ::bench::Payload* out) override;
+  grpc::Status StreamPingPong(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<::bench::Payload, ::bench::Payload>* stream) override;
+  grpc::Status StreamThroughput(grpc::ServerContext*, grpc::ServerReader<::bench::Payload>* in,
+                                ::bench::Payload* out) override;
+  grpc::Status Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
+                   ::bench::CpuReply* out) override;
+};
+
+// getrusage(RUSAGE_SELF): user and system seconds of this process.
+void ProcessCpu(double* user_s, double* system_s);
+
+}  // namespace grpc_bypass::bench
+
+#endif  // GRPC_BYPASS_EXAMPLES_BENCH_BENCH_SERVICE_H
