@@ -1,7 +1,9 @@
 #include "transport/dpdk/eal.h"
 
+#include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +19,7 @@ namespace {
 absl::Mutex g_mu;
 bool g_started ABSL_GUARDED_BY(g_mu) = false;
 std::string g_args ABSL_GUARDED_BY(g_mu);
+cpu_set_t g_main_lcore_cpus ABSL_GUARDED_BY(g_mu);  // EAL's main lcore, after init
 
 bool HasHugepages() {
   FILE* f = std::fopen("/proc/sys/vm/nr_hugepages", "r");
@@ -48,6 +51,9 @@ absl::Status StartEal(const std::string& args) {
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
   argv.push_back(nullptr);
+  cpu_set_t before;
+  const bool had_affinity =
+      pthread_getaffinity_np(pthread_self(), sizeof(before), &before) == 0;
   int rc = rte_eal_init(static_cast<int>(argv_s.size()), argv.data());
   if (rc < 0) {
     const int e = rte_errno;
@@ -57,7 +63,16 @@ absl::Status StartEal(const std::string& args) {
   }
   g_started = true;
   g_args = args;
+  pthread_getaffinity_np(pthread_self(), sizeof(g_main_lcore_cpus), &g_main_lcore_cpus);
+  if (had_affinity) pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
   return absl::OkStatus();
+}
+
+bool PinToMainLcore() {
+  absl::MutexLock lock(&g_mu);
+  if (!g_started) return false;
+  return pthread_setaffinity_np(pthread_self(), sizeof(g_main_lcore_cpus),
+                                &g_main_lcore_cpus) == 0;
 }
 
 bool EalStarted() {

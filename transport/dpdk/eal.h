@@ -17,6 +17,15 @@ absl::Status StartEal(const std::string& args);
 // True once StartEal has succeeded.
 bool EalStarted();
 
+// Thread placement. rte_eal_init pins the calling thread to EAL's main lcore (-l); StartEal
+// gives the caller back the CPUs it had before, so that the application's threads (gRPC's
+// pollers and executors, created later from it) keep the process's CPU set, and only the poll
+// thread is pinned, to the main lcore's CPUs with PinToMainLcore(). Example, big machine:
+// `taskset -c 2-15 ... BYPASS_EAL='-l 1 ...'`: the poll thread on CPU 1, gRPC on 2-15.
+// Small machine: `taskset -c 0 ... -l 0`: everything on CPU 0 (BYPASS_IDLE=busy yields).
+// Pins the calling thread; false if EAL has not started or the call failed.
+bool PinToMainLcore();
+
 }  // namespace grpc_bypass::dpdk
 
 #endif  // GRPC_BYPASS_TRANSPORT_DPDK_EAL_H

@@ -38,7 +38,7 @@ struct IdleConfig {
   bool busy = true;
   bool yield = true;  // busy mode: sched_yield() on idle iterations
   absl::Duration spin = absl::Microseconds(200);
-  absl::Duration sleep = absl::Microseconds(100);
+  absl::Duration sleep = absl::Microseconds(1000);
 };
 
 struct StackConfig {

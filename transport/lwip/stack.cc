@@ -1,5 +1,6 @@
 #include "transport/lwip/stack.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <rte_cycles.h>
@@ -78,6 +79,8 @@ absl::Status Stack::Init() {
   absl::Notification ready;
   thread_ = std::thread([this, &init_status, &ready] {
     poll_thread_id_ = std::this_thread::get_id();
+    pthread_setname_np(pthread_self(), "bypass-poll");
+    dpdk::PinToMainLcore();  // see dpdk/eal.h: only the poll thread stays on EAL's lcore
     if (!g_lwip_initialised) {
       lwip_init();
       g_lwip_initialised = true;

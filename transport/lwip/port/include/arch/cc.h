@@ -22,6 +22,8 @@ void grpc_bypass_lwip_assert(const char* msg, const char* file, int line);
   } while (0)
 #define LWIP_PLATFORM_ASSERT(x) grpc_bypass_lwip_assert((x), __FILE__, __LINE__)
 
+#include "arch/chksum.h"
+
 #define LWIP_ERRNO_STDINCLUDE 1
 #define LWIP_TIMEVAL_PRIVATE 0
 
