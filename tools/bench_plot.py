@@ -23,8 +23,10 @@ def main():
         for (t, w, p), pts in sorted(series.items()):
             if w != workload or p != payload:
                 continue
+            # 1 - CDF is 0 at the last point: stop the line at the last slower fraction.
+            pts = [(x, 1.0 - f) for x, f in pts if f < 1.0] or pts[:1]
             xs = [x for x, _ in pts]
-            ys = [max(1.0 - f, 1e-5) for _, f in pts]
+            ys = [max(y, 1e-6) for _, y in pts]
             ax.step(xs, ys, where="post", label=t)
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -27,6 +27,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "examples/bench/bench_service.h"
@@ -314,8 +315,12 @@ int main(int argc, char** argv) {
   std::printf("RUN %s\n", json.c_str());
   if (const std::string cdf = absl::GetFlag(FLAGS_cdf_out); !cdf.empty()) {
     std::ofstream out(cdf, std::ios::app);
+    // One series per run: a closed loop with several RPCs in flight is "unary_xN".
+    const std::string series =
+        workload == "unary" && outstanding > 1 ? absl::StrCat(workload, "_x", outstanding)
+                                               : workload;
     for (const auto& [ns, frac] : h.Cdf()) {
-      out << transport << " " << workload << " " << payload << " " << ns / 1e3 << " " << frac
+      out << transport << " " << series << " " << payload << " " << ns / 1e3 << " " << frac
           << "\n";
     }
   }

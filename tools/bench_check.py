@@ -1,0 +1,50 @@
+#!/usr/bin/python3
+"""Checks that a tools/bench output directory is complete and consistent (not how fast it is:
+speed is compared in the report, on one machine, in one run).
+  bench_check.py DIR       exit 0 and one line if report.json, report.csv, latency_cdf.png hold
+                           every transport x workload with sane percentiles; else one line, 1."""
+import csv
+import json
+import os
+import sys
+
+
+def fail(msg):
+    print(f"bench_check: {msg}")
+    sys.exit(1)
+
+
+def main():
+    d = sys.argv[1]
+    rep = json.load(open(os.path.join(d, "report.json")))
+    for key in ("cpu_model", "cores", "pinning", "grpc_version", "dpdk_version"):
+        if not rep["machine"].get(key):
+            fail(f"machine.{key} is missing")
+    runs = rep["runs"]
+    want = {(t, w) for t in ("kernel", "bypass", "inproc")
+            for w in ("unary", "unary_open_loop", "stream_pingpong", "stream_throughput")}
+    want |= {("kernel", "raw_echo"), ("bypass", "raw_echo")}
+    have = {(r["transport"], r["workload"]) for r in runs}
+    if want - have:
+        fail(f"missing runs: {sorted(want - have)}")
+    for r in runs:
+        p = [r["p50_us"], r["p90_us"], r["p99_us"], r["p999_us"], r["max_us"]]
+        if not (0 < p[0] <= p[1] <= p[2] <= p[3] <= p[4] * 1.01):
+            fail(f"percentiles out of order in {r['transport']} {r['workload']}: {p}")
+        if int(r["count"]) <= 0:
+            fail(f"no samples in {r['transport']} {r['workload']}")
+    modes = {i["idle_mode"] for i in rep.get("idle", [])}
+    if modes != {"busy", "backoff"}:
+        fail(f"idle CPU measurements: {sorted(modes)}")
+    rows = list(csv.DictReader(open(os.path.join(d, "report.csv"))))
+    if len(rows) != len(runs):
+        fail(f"report.csv has {len(rows)} rows, report.json {len(runs)} runs")
+    png = open(os.path.join(d, "latency_cdf.png"), "rb").read()
+    if not png.startswith(b"\x89PNG") or len(png) < 10000:
+        fail("latency_cdf.png is not a plot")
+    print(f"bench_check: {len(runs)} runs, {len(rows)} CSV rows, idle {sorted(modes)}, "
+          f"CDF plot {len(png)} bytes: complete")
+
+
+if __name__ == "__main__":
+    main()
