@@ -37,6 +37,16 @@ void lwip_unit_assert_hook(const char* msg) {
 }
 
 unsigned int grpc_bypass_lwip_rand(void) { return (unsigned int)rand(); }
+/* lwIP's own tests expect its default ISN sequence (tcp.c without LWIP_HOOK_TCP_ISN); our
+   keyed ISN is tested in tests/lwip/isn_test.cc. */
+unsigned int grpc_bypass_tcp_isn(const struct ip_addr* l, unsigned short lp,
+                                 const struct ip_addr* r, unsigned short rp) {
+  static unsigned int iss = 6510;
+  extern unsigned int tcp_ticks;
+  (void)l; (void)lp; (void)r; (void)rp;
+  iss += tcp_ticks;
+  return iss;
+}
 void grpc_bypass_lwip_assert(const char* msg, const char* file, int line) {
   fprintf(stderr, "lwIP assertion failed: %s (%s:%d)\n", msg, file, line);
   abort();

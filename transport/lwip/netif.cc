@@ -1,5 +1,7 @@
 #include "transport/lwip/netif.h"
 
+#include "transport/lwip/frame_check.h"
+
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -84,7 +86,8 @@ void DpdkNetif::FreeRxPbuf(pbuf* p) {
 
 void DpdkNetif::Input(rte_mbuf* m) {
   counters_.rx_frames.Inc();
-  if (rte_pktmbuf_pkt_len(m) < SIZEOF_ETH_HDR) {
+  if (!HeadersComplete(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                       rte_pktmbuf_pkt_len(m))) {
     counters_.rx_runts.Inc();
     rte_pktmbuf_free(m);
     return;

@@ -14,6 +14,7 @@
 #define LWIP_TIMERS 1
 #define MEM_ALIGNMENT 8
 #define LWIP_RAND() grpc_bypass_lwip_rand()
+#define LWIP_HOOK_TCP_ISN grpc_bypass_tcp_isn  // RFC 6528 (port/sys_arch.cc)
 
 // ---- memory ---------------------------------------------------------------------------
 // The heap (PBUF_RAM: copied TCP send data, control packets) comes from libc malloc, with

@@ -11,6 +11,12 @@ extern "C" {
 #endif
 // Defined in transport/lwip/port/sys_arch.cc (or by a test harness).
 unsigned int grpc_bypass_lwip_rand(void);
+// Initial sequence numbers (RFC 6528, LWIP_HOOK_TCP_ISN): a 4-microsecond clock plus
+// SipHash-2-4 of the connection's addresses and ports under a per-process random key, so
+// that an off-path attacker cannot predict them.
+struct ip_addr;
+unsigned int grpc_bypass_tcp_isn(const struct ip_addr* local_ip, unsigned short local_port,
+                                 const struct ip_addr* remote_ip, unsigned short remote_port);
 void grpc_bypass_lwip_assert(const char* msg, const char* file, int line);
 #ifdef __cplusplus
 }
