@@ -7,6 +7,10 @@ Msg {bytes data = 1; int32 count = 2;} is encoded by hand (no code generation he
   py_allkinds.py TARGET bidi N BYTES            N ping-pongs on one stream, each echo checked
   py_allkinds.py TARGET cancel                  cancels a long server stream after 10 replies;
                                                 the call ends CANCELLED and the channel still works
+  py_allkinds.py TARGET unary_many N BYTES      N unary calls one after another, every byte checked
+  py_allkinds.py TARGET bidi_slow N BYTES MS    N ping-pongs MS apart on one stream (outlives outages)
+  py_allkinds.py TARGET hold_streams N          opens N endless server streams, prints "open",
+                                                and exits 0 when all have ended (any status)
 Exits non-zero with one line on any mismatch.
 """
 import queue
@@ -120,6 +124,49 @@ def main():
         data, _ = dec(unary(enc(b"after"), timeout=10))
         assert data == b"after", "the channel failed after the cancellation"
         print(f"cancel: CANCELLED mid-stream in {dt * 1000:.0f} ms, the channel still works")
+    elif cmd == "unary_many":
+        n, size = int(sys.argv[3]), int(sys.argv[4])
+        t0 = time.monotonic()
+        for i in range(n):
+            want = payload(size, i)
+            data, _ = dec(unary(enc(want), timeout=120))
+            assert data == want, f"call {i}: reply differs"
+        print(f"unary_many: {n} calls of {size} bytes, every byte verified, {time.monotonic() - t0:.1f} s")
+    elif cmd == "bidi_slow":
+        n, size, ms = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        q = queue.Queue()
+
+        def requests():
+            for i in range(n):
+                yield enc(payload(size, i), i)
+                if not q.get(timeout=60):
+                    return
+                time.sleep(ms / 1000)
+
+        it = bidi(requests(), timeout=300)
+        worst = 0.0
+        for i in range(n):
+            t = time.monotonic()
+            data, count = dec(next(it))
+            worst = max(worst, time.monotonic() - t)
+            assert data == payload(size, i) and count == i, f"echo {i} differs"
+            q.put(True)
+        print(f"bidi_slow: {n} ping-pongs verified, slowest echo {worst * 1000:.0f} ms")
+    elif cmd == "hold_streams":
+        n = int(sys.argv[3])
+        calls = [sstream(enc(b"h" * 100, 1_000_000_000), timeout=300) for _ in range(n)]
+        for c in calls:
+            next(c)
+        print("open", flush=True)
+        ended = 0
+        for c in calls:
+            try:
+                for _ in c:
+                    pass
+            except grpc.RpcError:
+                pass
+            ended += 1
+        print(f"hold_streams: all {ended} streams ended")
     else:
         raise ValueError(f"unknown command {cmd}")
 

@@ -92,6 +92,11 @@
 #define TCP_SNDLOWAT 16384  // lwIP requires < 0xFFFF - 4 * TCP_MSS
 #define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 4)
 #define TCP_QUEUE_OOSEQ 1
+// Timer ticks of 25 ms (lwIP: 250): retransmission timeouts are counted in slow ticks
+// (2 x 25 ms), so on a LAN a lost segment is resent after ~100 ms instead of ~1 s (issue 8:
+// 5 % loss made 500 x 64 KiB calls take > 5 minutes); delayed ACKs wait at most 25 ms.
+// A peer silent through TCP_MAXRTX backed-off retries (~90 s) is given up.
+#define TCP_TMR_INTERVAL 25
 #define TCP_OOSEQ_MAX_BYTES (TCP_WND)
 #define TCP_OOSEQ_MAX_PBUFS 1024
 #define TCP_LISTEN_BACKLOG 1

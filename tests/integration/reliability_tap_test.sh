@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Reliability over net_tap (issue: reliability and security), allkinds_server on the bypass,
+# Debian's python3-grpcio and kernel sockets in the test's namespace as peers:
+# 1. loss: nftables drops 1 %, then 5 %, of the packets at random in both directions on the
+#    namespace side of the tap; 500 unary calls of 64 KiB, every byte checked.
+# 2. churn: 10 000 kernel TCP connect/close cycles; lwIP's pcbs and segments, the DPDK mempool
+#    and the engine's endpoints return to their baseline (read live with bypass_stat).
+# 3. link flap: the kernel side of the tap goes down for 2 s during a bidi stream; the stream
+#    survives through retransmission and a new connection works afterwards.
+# 4. shutdown: SIGTERM while 20 server streams are active: the server exits 0, promptly, and
+#    the clients' calls all end.
+. "$(dirname "$0")/lib.sh"
+SERVER="$(bin examples/allkinds/allkinds_server)"
+STAT="$(bin tools/stat/bypass_stat)"
+PYA="$(dirname "$0")/py_allkinds.py"
+make_ns rel
+ip netns exec "$NS" env BYPASS_EAL="$(eal_args "rel$TEST_ID" 0 net_tap0,iface=bpr0)" \
+  BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff BYPASS_STATS_INTERVAL_MS=200 "$SERVER" --port=50055 \
+  >"$TMP/server.log" 2>&1 &
+SPID=$!
+PIDS+=("$SPID")
+wait_for_line "$TMP/server.log" 'listening on .*\(bypass\)' 20
+ip -n "$NS" addr add 198.18.0.1/24 dev bpr0
+ip -n "$NS" link set bpr0 up
+pya() { ip netns exec "$NS" timeout "$1" "$PY" "$PYA" 198.18.0.2:50055 "${@:2}"; }
+statv() { "$STAT" "$SPID" | awk -v k="$1" '$1 == k {print $2}'; }
+n=0
+
+# ---- 1: loss ------------------------------------------------------------------------------
+for pct in 1 5; do
+  ip netns exec "$NS" /usr/sbin/nft -f - <<NFT
+table inet bploss {
+  chain in { type filter hook prerouting priority -300; iifname "bpr0" numgen random mod 100 < $pct counter drop; }
+  chain out { type filter hook postrouting priority 300; oifname "bpr0" numgen random mod 100 < $pct counter drop; }
+}
+NFT
+  out="$(pya 300 unary_many 500 65536)" || fail "loss $pct %: $(tail -1 "$TMP/server.log")"
+  drops=$(ip netns exec "$NS" /usr/sbin/nft list table inet bploss | grep -oE 'packets [0-9]+' | awk '{s += $2} END {print s}')
+  ip netns exec "$NS" /usr/sbin/nft delete table inet bploss
+  [[ $drops -gt 0 ]] || fail "nftables dropped nothing"
+  pass "$pct % loss both ways ($drops packets dropped): $out"; n=$((n+1))
+done
+
+# ---- 2: churn -----------------------------------------------------------------------------
+sleep 1
+base_pcb=$(statv lwip.pool.TCP_PCB.used); base_seg=$(statv lwip.pool.TCP_SEG.used)
+base_mbuf=$(statv port0.mempool_in_use); base_ep=$(statv grpc.bypass_endpoints_open)
+ip netns exec "$NS" timeout 300 "$PY" - <<'PY' || fail "churn client"
+import socket, time
+t0 = time.monotonic()
+for i in range(10000):
+    s = socket.create_connection(("198.18.0.2", 50055), timeout=10)
+    s.close()
+print(f"churn: 10000 connect/close cycles in {time.monotonic() - t0:.1f} s")
+PY
+ok=0
+for _ in $(seq 100); do  # lwIP finishes the closes (LAST_ACK) within a few RTOs
+  sleep 0.3
+  pcb=$(statv lwip.pool.TCP_PCB.used); seg=$(statv lwip.pool.TCP_SEG.used)
+  mbuf=$(statv port0.mempool_in_use); ep=$(statv grpc.bypass_endpoints_open)
+  if [[ $pcb -le $base_pcb && $seg -le $base_seg && $mbuf -le $((base_mbuf + 64)) && $ep -le $base_ep ]]; then ok=1; break; fi
+done
+[[ $ok == 1 ]] || fail "after churn: pcbs $pcb (was $base_pcb), segs $seg (was $base_seg), mbufs $mbuf (was $base_mbuf), endpoints $ep (was $base_ep)"
+acc=$(statv grpc.bypass_accepts)
+[[ $acc -ge 10000 ]] || fail "only $acc connections accepted"
+pass "churn: 10 000 connect/close; pcbs $pcb, segs $seg, mbufs in use $mbuf, endpoints $ep: back at baseline"; n=$((n+1))
+
+# ---- 3: link flap -------------------------------------------------------------------------
+pya 120 bidi_slow 100 1024 30 >"$TMP/flap.out" 2>&1 &
+FP=$!
+sleep 1
+ip -n "$NS" link set bpr0 down
+sleep 2
+ip -n "$NS" link set bpr0 up
+wait "$FP" || fail "the stream did not survive the outage: $(cat "$TMP/flap.out")"
+grep -q 'slowest echo [0-9]\{4,\} ms' "$TMP/flap.out" || fail "the outage did not delay the stream: $(cat "$TMP/flap.out")"
+pya 30 unary_many 5 1000 >/dev/null || fail "no new connection after the outage"
+pass "link down 2 s during a stream: $(cat "$TMP/flap.out"); new calls work"; n=$((n+1))
+
+# ---- 4: SIGTERM during active streams -------------------------------------------------------
+pya 60 hold_streams 20 >"$TMP/hold.out" 2>&1 &
+HP=$!
+for _ in $(seq 100); do grep -q '^open' "$TMP/hold.out" && break; sleep 0.1; done
+grep -q '^open' "$TMP/hold.out" || fail "streams did not open: $(cat "$TMP/hold.out")"
+t0=$(date +%s%N)
+kill -TERM "$SPID"
+wait "$SPID" || fail "allkinds_server exited $? on SIGTERM with active streams"
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+[[ $dt -lt 10000 ]] || fail "shutdown took $dt ms"
+wait "$HP" || fail "client: $(cat "$TMP/hold.out")"
+grep -q 'all 20 streams ended' "$TMP/hold.out" || fail "$(cat "$TMP/hold.out")"
+[[ ! -e "/dev/shm/grpc-bypass-$SPID.stats" ]] || fail "stats file left behind"
+pass "SIGTERM with 20 active streams: exit 0 in $dt ms, every stream ended"; n=$((n+1))
+echo "$n passed, 0 failed"
