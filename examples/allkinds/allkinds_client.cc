@@ -18,6 +18,10 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50055", "server address");
 ABSL_FLAG(int, keepalive_ms, 0,
           "send HTTP/2 keepalive pings every N ms, also without calls (0: gRPC's default)");
 ABSL_FLAG(int, idle_ms, 0, "at the end, stay idle N ms, then check the channel still works");
+ABSL_FLAG(int, unary_many, 0,
+          "instead of the checks: N unary calls of --unary_bytes one after another, every "
+          "byte verified (for loss tests)");
+ABSL_FLAG(int, unary_bytes, 65536, "payload of --unary_many calls");
 
 namespace {
 int failures = 0;
@@ -49,6 +53,31 @@ int main(int argc, char** argv) {
   }
   auto stub = allkinds::AllKinds::NewStub(grpc::CreateCustomChannel(
       absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args));
+  if (const int many = absl::GetFlag(FLAGS_unary_many); many > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int bytes = absl::GetFlag(FLAGS_unary_bytes);
+    int bad = 0;
+    for (int i = 0; i < many; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(In(120));
+      allkinds::Msg in, out;
+      std::string data(bytes, 0);
+      for (int j = 0; j < bytes; ++j) data[j] = static_cast<char>((j * 7 + i) % 251);
+      in.set_data(data);
+      grpc::Status st = stub->Unary(&ctx, in, &out);
+      if (!st.ok() || out.data() != data) ++bad;
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Check(bad == 0, std::to_string(many) + " unary calls of " + std::to_string(bytes) +
+                        " bytes, every byte verified (" + std::to_string(bad) + " bad) in " +
+                        std::to_string(s) + " s");
+    if (absl::StatusOr<grpc_bypass::Stats> stats = grpc_bypass::GetStats(); stats.ok()) {
+      std::printf("faults: drops %llu reorders %llu\n",
+                  static_cast<unsigned long long>(stats->Get("port0.fault_drops")),
+                  static_cast<unsigned long long>(stats->Get("port0.fault_reorders")));
+    }
+    return failures == 0 ? 0 : 1;
+  }
   {  // unary, 1 MiB
     grpc::ClientContext ctx;
     ctx.set_deadline(In(20));

@@ -49,6 +49,7 @@ bool VerifyChecksumsInSoftware(rte_mbuf* m) {
 }  // namespace
 
 Device::Device(DeviceConfig config) : config_(std::move(config)) {
+  fault_state_ = (config_.fault_seed * 0x9E3779B97F4A7C15ULL) | 1;  // never 0
   bool first = true;
   for (Port* p : config_.ports) {
     auto pp = std::make_unique<PerPort>();
@@ -77,6 +78,7 @@ Device::Device(DeviceConfig config) : config_(std::move(config)) {
 }
 
 Device::~Device() {
+  if (held_back_ != nullptr) rte_pktmbuf_free(held_back_);
   for (auto& pp : ports_) {
     for (rte_mbuf* m : pp->backlog) rte_pktmbuf_free(m);
     pp->backlog.clear();
@@ -137,7 +139,49 @@ uint16_t Device::Receive(rte_mbuf** out, uint16_t max) {
     }
     n += kept;
   }
+  if (config_.fault_drop > 0 || config_.fault_reorder > 0) n = InjectFaults(out, n, max);
   return n;
+}
+
+double Device::NextUniform() {
+  fault_state_ ^= fault_state_ >> 12;
+  fault_state_ ^= fault_state_ << 25;
+  fault_state_ ^= fault_state_ >> 27;
+  return static_cast<double>((fault_state_ * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
+}
+
+uint16_t Device::InjectFaults(rte_mbuf** out, uint16_t n, uint16_t max) {
+  uint16_t kept = 0;
+  rte_mbuf* hold = nullptr;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = out[i];
+    PerPort& pp = *ports_[m->port];
+    const double u = NextUniform();
+    if (u < config_.fault_drop) {
+      pp.fault_drops.Inc();
+      rte_pktmbuf_free(m);
+    } else if (u < config_.fault_drop + config_.fault_reorder && held_back_ == nullptr &&
+               hold == nullptr) {
+      pp.fault_reorders.Inc();
+      hold = m;  // goes out after the frames that follow it
+    } else {
+      out[kept++] = m;
+    }
+  }
+  // The frame held back last time goes out now, after this burst's frames.
+  if (held_back_ != nullptr && kept < max) {
+    out[kept++] = held_back_;
+    held_back_ = nullptr;
+  }
+  if (hold != nullptr) {
+    if (held_back_ == nullptr) {
+      held_back_ = hold;
+    } else {
+      rte_pktmbuf_free(hold);  // no room: count it as dropped
+      ports_[hold->port]->fault_drops.Inc();
+    }
+  }
+  return kept;
 }
 
 bool Device::ProcessRx(rte_mbuf* m, uint16_t port_index, bool injected) {
@@ -354,6 +398,8 @@ std::vector<PortQueueStats> Device::Stats() const {
     s.injected = pp.injected.Get();
     s.inject_drops = pp.inject_drops.Get();
     s.mac_learned = pp.mac_learned.Get();
+    s.fault_drops = pp.fault_drops.Get();
+    s.fault_reorders = pp.fault_reorders.Get();
     s.mempool_in_use = pp.port->MbufsInUse();
     s.mempool_size = pp.port->pool_size();
     out.push_back(s);

@@ -39,6 +39,11 @@ struct DeviceConfig {
   size_t tx_backlog_limit = 2048;
   // Re-report a learned neighbour this often (must be below lwIP's ARP entry lifetime).
   double relearn_seconds = 30.0;
+  // Fault injection on RX, for tests: drop, or hold back behind a later frame, this fraction
+  // of received frames (seeded, repeatable). 0: off.
+  double fault_drop = 0;
+  double fault_reorder = 0;
+  uint64_t fault_seed = 1;
 };
 
 // An IPv4 sender seen on RX (for seeding the ARP table; SR-IOV VFs may drop broadcast ARP).
@@ -54,6 +59,7 @@ struct PortQueueStats {
   uint64_t rx_packets, rx_bytes, rx_drops, rx_bad_cksum, rx_vlan_drops, rx_nombuf;
   uint64_t tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf, tx_backlog;
   uint64_t injected, inject_drops, mac_learned;
+  uint64_t fault_drops, fault_reorders;  // fault injection (DeviceConfig::fault_*)
   uint32_t mempool_in_use, mempool_size;
 };
 
@@ -114,6 +120,7 @@ class Device {
     Counter rx_packets, rx_bytes, rx_drops, rx_bad_cksum, rx_vlan_drops;
     Counter tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf, tx_backlog;
     Counter injected, inject_drops, mac_learned;
+    Counter fault_drops, fault_reorders;
   };
   struct Neighbor {
     rte_ether_addr mac;
@@ -123,6 +130,9 @@ class Device {
 
   // Returns false if the frame must be dropped (counted already).
   bool ProcessRx(rte_mbuf* m, uint16_t port_index, bool injected);
+  // Fault injection over out[0, n): returns the new count (poll thread).
+  uint16_t InjectFaults(rte_mbuf** out, uint16_t n, uint16_t max);
+  double NextUniform();  // [0, 1) from the seeded generator
   void Learn(const rte_mbuf* m, uint16_t port_index);
   uint16_t TxPortFor(const rte_mbuf* m) const;
   void PrepareChecksumOffload(rte_mbuf* m);
@@ -133,6 +143,8 @@ class Device {
   uint64_t relearn_tsc_ = 0;
 
   // Poll thread only.
+  uint64_t fault_state_;              // xorshift64* state
+  rte_mbuf* held_back_ = nullptr;     // a frame being reordered (delivered after later ones)
   absl::flat_hash_map<uint32_t, Neighbor> neighbors_;        // IPv4 (BE) -> neighbour
   absl::flat_hash_map<uint64_t, uint16_t> mac_to_port_;      // MAC -> arrival port index
   std::vector<LearnedNeighbor> learned_;

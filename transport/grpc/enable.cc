@@ -137,6 +137,8 @@ absl::StatusOr<Stats> GetStats() {
     add(p + "mempool_in_use", q.mempool_in_use);
     add(p + "mempool_size", q.mempool_size);
     add(p + "mac_learned", q.mac_learned);
+    add(p + "fault_drops", q.fault_drops);
+    add(p + "fault_reorders", q.fault_reorders);
   }
   const PollStats ps = stack.poll_stats();
   add("poll.iterations", ps.iterations);
@@ -147,6 +149,18 @@ absl::StatusOr<Stats> GetStats() {
   add("poll.commands", ps.commands);
   add("poll.timer_runs", ps.timer_runs);
   add("poll.tx_frames", ps.tx_frames);
+  uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0;
+  stack.RunSync([&] {  // the netif lives on the poll thread (0s once the stack has stopped)
+    const NetifCounters& nc = stack.netif().counters();
+    runts = nc.rx_runts.Get();
+    input_errors = nc.rx_input_errors.Get();
+    tx_nomem = nc.tx_nomem.Get();
+    tx_dropped = nc.tx_dropped.Get();
+  });
+  add("netif.rx_runts", runts);
+  add("netif.rx_input_errors", input_errors);
+  add("netif.tx_nomem", tx_nomem);
+  add("netif.tx_dropped", tx_dropped);
   const LwipStats l = stack.GetLwipStats();
   add("lwip.tcp_rx", l.tcp_rx);
   add("lwip.tcp_tx", l.tcp_tx);

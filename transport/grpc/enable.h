@@ -50,9 +50,12 @@ absl::Status Enable(const Options& options);
 // The process's counters, by name (any thread, after Enable()):
 //   port<i>.<counter>     DPDK, per port: rx_packets, rx_bytes, rx_drops, rx_bad_cksum,
 //                         rx_nombuf, tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf,
-//                         tx_backlog, mempool_in_use, mempool_size, mac_learned
+//                         tx_backlog, mempool_in_use, mempool_size, mac_learned,
+//                         fault_drops, fault_reorders (BYPASS_FAULTS)
 //   poll.<counter>        the poll loop: iterations, idle_iterations, sleeps, rx_frames,
 //                         input_frames, commands, timer_runs, tx_frames
+//   netif.<counter>       rx_runts (headers incomplete, dropped before lwIP),
+//                         rx_input_errors, tx_nomem, tx_dropped
 //   lwip.<counter>        tcp_rx, tcp_tx, tcp_drop, tcp_chkerr, tcp_memerr, ip_drop, heap_used,
 //                         heap_max, heap_err, link_drop; pool.<NAME>.used|max|err per memp pool
 //   engine.<counter>      endpoints_opened, endpoints_closed, bytes_read, bytes_written,

@@ -17,6 +17,7 @@ ABSL_FLAG(std::string, bypass_gw, "", "IPv4 gateway (BYPASS_GW)");
 ABSL_FLAG(std::string, bypass_ports, "", "DPDK port ids, e.g. 0 or 0,1 (BYPASS_PORTS)");
 ABSL_FLAG(std::string, bypass_vlan, "", "VLAN id 1..4094 (BYPASS_VLAN)");
 ABSL_FLAG(std::string, bypass_mtu, "", "IP MTU 576..9000 (BYPASS_MTU)");
+ABSL_FLAG(std::string, bypass_faults, "", "drop=P,reorder=P,seed=N: RX fault injection for tests (BYPASS_FAULTS)");
 ABSL_FLAG(std::string, bypass_idle, "", "busy | spin | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
 ABSL_FLAG(std::string, bypass_mbufs, "", "mbufs per port beyond the rings (BYPASS_MBUFS)");
 ABSL_FLAG(std::string, bypass_offloads, "", "1 (default) or 0 (BYPASS_OFFLOADS)");
@@ -131,6 +132,23 @@ absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string&
   return Bad(name, v, "is not an idle mode", "busy, spin, backoff or backoff:SPIN_US:SLEEP_US");
 }
 
+absl::StatusOr<FaultConfig> ParseFaults(const std::string& name, const std::string& v) {
+  FaultConfig f;
+  for (absl::string_view item : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    double d = 0;
+    if ((kv.first == "drop" || kv.first == "reorder") && absl::SimpleAtod(kv.second, &d) &&
+        d >= 0 && d <= 0.5) {
+      (kv.first == "drop" ? f.drop : f.reorder) = d;
+    } else if (kv.first == "seed" && absl::SimpleAtoi(kv.second, &f.seed)) {
+    } else {
+      return Bad(name, v, "is not a fault list",
+                 "drop=P,reorder=P,seed=N with probabilities 0..0.5, e.g. drop=0.05,seed=7");
+    }
+  }
+  return f;
+}
+
 absl::StatusOr<StackConfig> StackConfigFromEnvironment() {
   StackConfig c;
   if (auto v = Lookup("BYPASS_EAL", FLAGS_bypass_eal)) {
@@ -176,6 +194,11 @@ absl::StatusOr<StackConfig> StackConfigFromEnvironment() {
     absl::StatusOr<IdleConfig> i = ParseIdle("BYPASS_IDLE", *v);
     if (!i.ok()) return i.status();
     c.idle = *i;
+  }
+  if (auto v = Lookup("BYPASS_FAULTS", FLAGS_bypass_faults)) {
+    absl::StatusOr<FaultConfig> f = ParseFaults("BYPASS_FAULTS", *v);
+    if (!f.ok()) return f.status();
+    c.faults = *f;
   }
   if (auto v = Lookup("BYPASS_MBUFS", FLAGS_bypass_mbufs)) {
     absl::StatusOr<uint32_t> n = ParseUint("BYPASS_MBUFS", *v, 64, 4000000);

@@ -41,6 +41,16 @@ struct IdleConfig {
   absl::Duration sleep = absl::Microseconds(1000);
 };
 
+// Fault injection on RX for tests (BYPASS_FAULTS="drop=0.05,reorder=0.02,seed=7"): each
+// received frame is dropped with probability `drop`, or held back behind later frames with
+// probability `reorder`, from a seeded generator (repeatable). Off by default.
+struct FaultConfig {
+  double drop = 0;
+  double reorder = 0;
+  uint64_t seed = 1;
+  bool any() const { return drop > 0 || reorder > 0; }
+};
+
 struct StackConfig {
   std::string eal;                  // BYPASS_EAL
   Ipv4Prefix ip;                    // BYPASS_IP (required)
@@ -52,6 +62,7 @@ struct StackConfig {
   IdleConfig idle;                  // BYPASS_IDLE: busy | backoff[:SPIN_US:SLEEP_US]
   uint32_t mbufs = 16384;           // BYPASS_MBUFS: mbufs per port beyond the rings
   bool offloads = true;             // BYPASS_OFFLOADS=0 forces software checksums
+  FaultConfig faults;               // BYPASS_FAULTS (tests only)
 };
 
 // Parsers, each returning InvalidArgument with one line "NAME: 'value' is ... (expected ...)".
@@ -60,6 +71,7 @@ absl::StatusOr<Ipv6Prefix> ParseIpv6Prefix(const std::string& name, const std::s
 absl::StatusOr<uint32_t> ParseIpv4(const std::string& name, const std::string& v);
 absl::StatusOr<std::vector<uint16_t>> ParsePorts(const std::string& name, const std::string& v);
 absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string& v);
+absl::StatusOr<FaultConfig> ParseFaults(const std::string& name, const std::string& v);
 
 // Reads BYPASS_* from the environment, then applies any --bypass_* flags that were set.
 absl::StatusOr<StackConfig> StackConfigFromEnvironment();

@@ -72,6 +72,9 @@ absl::Status Stack::Init() {
   dpdk::DeviceConfig dc;
   for (auto& p : ports_) dc.ports.push_back(p.get());
   dc.vlan = config_.vlan;
+  dc.fault_drop = config_.faults.drop;
+  dc.fault_reorder = config_.faults.reorder;
+  dc.fault_seed = config_.faults.seed;
   device_ = std::make_unique<dpdk::Device>(dc);
 
   // lwIP is set up on the poll thread itself (it owns lwIP from the first call on).

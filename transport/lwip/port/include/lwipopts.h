@@ -92,11 +92,13 @@
 #define TCP_SNDLOWAT 16384  // lwIP requires < 0xFFFF - 4 * TCP_MSS
 #define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 4)
 #define TCP_QUEUE_OOSEQ 1
-// Timer ticks of 25 ms (lwIP: 250): retransmission timeouts are counted in slow ticks
-// (2 x 25 ms), so on a LAN a lost segment is resent after ~100 ms instead of ~1 s (issue 8:
-// 5 % loss made 500 x 64 KiB calls take > 5 minutes); delayed ACKs wait at most 25 ms.
-// A peer silent through TCP_MAXRTX backed-off retries (~90 s) is given up.
-#define TCP_TMR_INTERVAL 25
+// Timer ticks of 10 ms (lwIP: 250): retransmission timeouts are counted in slow ticks
+// (2 x 10 ms), so on a LAN a lost segment is resent after tens of ms instead of ~1 s (issue 8:
+// 5 % loss made 500 x 64 KiB calls take > 5 minutes); delayed ACKs wait at most 10 ms.
+// On a LAN the RTO settles at 3 slow ticks (60 ms: lwIP's variance term never decays below 3);
+// retries back off x2 .. x128, so the first resend comes after ~120 ms and a peer silent for
+// ~54 s (12 retries) is given up (the kernel: ~15 min; gRPC keepalive detects it sooner).
+#define TCP_TMR_INTERVAL 10
 #define TCP_OOSEQ_MAX_BYTES (TCP_WND)
 #define TCP_OOSEQ_MAX_PBUFS 1024
 #define TCP_LISTEN_BACKLOG 1
@@ -105,7 +107,7 @@
 #define TCP_OVERSIZE TCP_MSS
 #define LWIP_TCP_TIMESTAMPS 0
 #define LWIP_TCP_PCB_NUM_EXT_ARGS 1
-#define TCP_MAXRTX 12
+#define TCP_MAXRTX 12  // lwIP's maximum (its backoff table)
 #define TCP_SYNMAXRTX 6
 
 // ---- checksums: computed in software unless the netif's flags say the NIC does it ------
