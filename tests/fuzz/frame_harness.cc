@@ -242,6 +242,12 @@ void Init() {
 
 void RunInput(const uint8_t* data, size_t size) {
   if (!g_ready) Init();
+  // Age lwIP now and then (its TCP timers count calls, not seconds) so that half-open
+  // connections from earlier inputs expire instead of piling up to the pool's limit.
+  static uint32_t inputs = 0;
+  if (++inputs % 1024 == 0) {
+    for (int i = 0; i < 400; ++i) tcp_tmr();
+  }
   if (g_conn == nullptr) Establish();
   if (size == 0) return;
   const uint8_t flags = data[0];

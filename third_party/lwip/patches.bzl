@@ -3,4 +3,8 @@
 LWIP_PATCHES = [
     # etharp_input read an ARP header from frames shorter than one (found by tests/fuzz).
     "@//third_party/lwip:patches/0001-etharp-drop-short-arp.patch",
+    # A SYN to a listener whose backlog is full of half-open connections evicts the oldest
+    # instead of being dropped, so a SYN flood cannot lock real clients out (tests/integration
+    # flood_tap_test: a new client waited 20 s without it).
+    "@//third_party/lwip:patches/0002-tcp-syn-flood-evicts-oldest-half-open.patch",
 ]

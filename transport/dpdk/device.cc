@@ -344,8 +344,14 @@ uint32_t Device::FlushTx() {
   for (auto& ppp : ports_) {
     PerPort& pp = *ppp;
     size_t done = 0;
+    const size_t cap = config_.fault_tx_limit > 0 ? config_.fault_tx_limit : SIZE_MAX;
     while (pp.link_up && done < pp.backlog.size()) {
-      const uint16_t want = static_cast<uint16_t>(std::min<size_t>(kBurst, pp.backlog.size() - done));
+      if (done >= cap) {  // fault injection: the ring takes no more this time
+        pp.tx_retries.Add(pp.backlog.size() - done);
+        break;
+      }
+      const uint16_t want = static_cast<uint16_t>(
+          std::min<size_t>({kBurst, pp.backlog.size() - done, cap - done}));
       // Lengths are read before tx_burst: afterwards the sent mbufs belong to the driver.
       uint32_t lens[kBurst];
       for (uint16_t i = 0; i < want; ++i) lens[i] = rte_pktmbuf_pkt_len(pp.backlog[done + i]);

@@ -44,6 +44,9 @@ struct DeviceConfig {
   double fault_drop = 0;
   double fault_reorder = 0;
   uint64_t fault_seed = 1;
+  // A TX ring that takes at most this many frames per flush (the rest wait in the backlog,
+  // counted as tx_retries). 0: off.
+  size_t fault_tx_limit = 0;
 };
 
 // An IPv4 sender seen on RX (for seeding the ARP table; SR-IOV VFs may drop broadcast ARP).

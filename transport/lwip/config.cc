@@ -17,7 +17,8 @@ ABSL_FLAG(std::string, bypass_gw, "", "IPv4 gateway (BYPASS_GW)");
 ABSL_FLAG(std::string, bypass_ports, "", "DPDK port ids, e.g. 0 or 0,1 (BYPASS_PORTS)");
 ABSL_FLAG(std::string, bypass_vlan, "", "VLAN id 1..4094 (BYPASS_VLAN)");
 ABSL_FLAG(std::string, bypass_mtu, "", "IP MTU 576..9000 (BYPASS_MTU)");
-ABSL_FLAG(std::string, bypass_faults, "", "drop=P,reorder=P,seed=N: RX fault injection for tests (BYPASS_FAULTS)");
+ABSL_FLAG(std::string, bypass_faults, "", "drop=P,reorder=P,seed=N,tx_limit=N: fault injection for tests (BYPASS_FAULTS)");
+ABSL_FLAG(std::string, bypass_descriptors, "", "RX and TX ring size, 64..4096 (BYPASS_DESCRIPTORS)");
 ABSL_FLAG(std::string, bypass_idle, "", "busy | spin | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
 ABSL_FLAG(std::string, bypass_mbufs, "", "mbufs per port beyond the rings (BYPASS_MBUFS)");
 ABSL_FLAG(std::string, bypass_offloads, "", "1 (default) or 0 (BYPASS_OFFLOADS)");
@@ -141,9 +142,12 @@ absl::StatusOr<FaultConfig> ParseFaults(const std::string& name, const std::stri
         d >= 0 && d <= 0.5) {
       (kv.first == "drop" ? f.drop : f.reorder) = d;
     } else if (kv.first == "seed" && absl::SimpleAtoi(kv.second, &f.seed)) {
+    } else if (kv.first == "tx_limit" && absl::SimpleAtoi(kv.second, &f.tx_limit) &&
+               f.tx_limit >= 1) {
     } else {
       return Bad(name, v, "is not a fault list",
-                 "drop=P,reorder=P,seed=N with probabilities 0..0.5, e.g. drop=0.05,seed=7");
+                 "drop=P,reorder=P,seed=N,tx_limit=N with probabilities 0..0.5, e.g. "
+                 "drop=0.05,seed=7");
     }
   }
   return f;
@@ -199,6 +203,11 @@ absl::StatusOr<StackConfig> StackConfigFromEnvironment() {
     absl::StatusOr<FaultConfig> f = ParseFaults("BYPASS_FAULTS", *v);
     if (!f.ok()) return f.status();
     c.faults = *f;
+  }
+  if (auto v = Lookup("BYPASS_DESCRIPTORS", FLAGS_bypass_descriptors)) {
+    absl::StatusOr<uint32_t> n = ParseUint("BYPASS_DESCRIPTORS", *v, 64, 4096);
+    if (!n.ok()) return n.status();
+    c.descriptors = static_cast<uint16_t>(*n);
   }
   if (auto v = Lookup("BYPASS_MBUFS", FLAGS_bypass_mbufs)) {
     absl::StatusOr<uint32_t> n = ParseUint("BYPASS_MBUFS", *v, 64, 4000000);

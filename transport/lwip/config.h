@@ -41,14 +41,15 @@ struct IdleConfig {
   absl::Duration sleep = absl::Microseconds(1000);
 };
 
-// Fault injection on RX for tests (BYPASS_FAULTS="drop=0.05,reorder=0.02,seed=7"): each
+// Fault injection for tests (BYPASS_FAULTS="drop=0.05,reorder=0.02,seed=7,tx_limit=4"): each
 // received frame is dropped with probability `drop`, or held back behind later frames with
-// probability `reorder`, from a seeded generator (repeatable). Off by default.
+// probability `reorder`, from a seeded generator (repeatable); the TX ring takes at most
+// `tx_limit` frames per flush. Off by default.
 struct FaultConfig {
   double drop = 0;
   double reorder = 0;
   uint64_t seed = 1;
-  bool any() const { return drop > 0 || reorder > 0; }
+  uint32_t tx_limit = 0;
 };
 
 struct StackConfig {
@@ -61,6 +62,7 @@ struct StackConfig {
   uint16_t mtu = 1500;              // BYPASS_MTU (576..9000)
   IdleConfig idle;                  // BYPASS_IDLE: busy | backoff[:SPIN_US:SLEEP_US]
   uint32_t mbufs = 16384;           // BYPASS_MBUFS: mbufs per port beyond the rings
+  uint16_t descriptors = 1024;      // BYPASS_DESCRIPTORS: RX and TX ring size (64..4096)
   bool offloads = true;             // BYPASS_OFFLOADS=0 forces software checksums
   FaultConfig faults;               // BYPASS_FAULTS (tests only)
 };

@@ -60,6 +60,8 @@ absl::Status Stack::Init() {
     pc.mtu = config_.mtu;
     pc.vlan = config_.vlan;
     pc.mbufs_in_flight = config_.mbufs;
+    pc.rx_desc = config_.descriptors;
+    pc.tx_desc = config_.descriptors;
     pc.mbuf_priv_size = kMbufPrivSize;
     pc.use_offloads = config_.offloads;
     absl::StatusOr<std::unique_ptr<dpdk::Port>> port = dpdk::Port::Open(pc);
@@ -75,6 +77,7 @@ absl::Status Stack::Init() {
   dc.fault_drop = config_.faults.drop;
   dc.fault_reorder = config_.faults.reorder;
   dc.fault_seed = config_.faults.seed;
+  dc.fault_tx_limit = config_.faults.tx_limit;
   device_ = std::make_unique<dpdk::Device>(dc);
 
   // lwIP is set up on the poll thread itself (it owns lwIP from the first call on).
