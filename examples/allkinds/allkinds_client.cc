@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "proto/allkinds.grpc.pb.h"
+#include "examples/common/sample_main.h"
 #include "transport/grpc/enable.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50055", "server address");
@@ -36,13 +37,7 @@ std::chrono::system_clock::time_point In(int s) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (std::getenv("BYPASS_EAL") != nullptr) {
-    absl::Status st = grpc_bypass::Enable();
-    if (!st.ok()) {
-      std::fprintf(stderr, "allkinds_client: %s\n", std::string(st.message()).c_str());
-      return 2;
-    }
-  }
+  grpc_bypass::examples::SampleMain m("allkinds_client");
   grpc::ChannelArguments args;
   if (const int ka = absl::GetFlag(FLAGS_keepalive_ms); ka > 0) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ka);

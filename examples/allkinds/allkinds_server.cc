@@ -1,21 +1,19 @@
 // allkinds_server: the four RPC kinds (proto/allkinds.proto). Uses the bypass when BYPASS_EAL
 // is set (grpc_bypass::Enable()), the kernel otherwise. SIGINT/SIGTERM: clean shutdown.
 #include <atomic>
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "proto/allkinds.grpc.pb.h"
-#include "transport/grpc/enable.h"
+#include "examples/common/sample_main.h"
 
 ABSL_FLAG(int, port, 50055, "port to listen on (all addresses)");
 ABSL_FLAG(int, permit_keepalive_ms, 0,
@@ -68,19 +66,7 @@ class AllKindsImpl final : public allkinds::AllKinds::Service {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  const bool bypass = std::getenv("BYPASS_EAL") != nullptr;
-  if (bypass) {
-    absl::Status st = grpc_bypass::Enable();
-    if (!st.ok()) {
-      std::fprintf(stderr, "allkinds_server: %s\n", std::string(st.message()).c_str());
-      return 2;
-    }
-  }
+  grpc_bypass::examples::SampleMain m("allkinds_server");
   AllKindsImpl service;
   grpc::ServerBuilder builder;
   const std::string addr = "[::]:" + std::to_string(absl::GetFlag(FLAGS_port));
@@ -91,16 +77,7 @@ int main(int argc, char** argv) {
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, ka);
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   }
-  auto server = builder.BuildAndStart();
-  if (!server) return 1;
-  std::printf("allkinds_server listening on %s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)");
-  std::fflush(stdout);
-  std::thread([&server, sigs] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }).detach();
-  server->Wait();
+  const int rc = m.ServeUntilSignal(builder, addr);
   std::printf("allkinds_server: %d streams cancelled by the client\n", g_cancelled.load());
-  return 0;
+  return rc;
 }

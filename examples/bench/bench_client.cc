@@ -33,7 +33,7 @@
 #include "examples/bench/bench_service.h"
 #include "examples/bench/histogram.h"
 #include "proto/bench.grpc.pb.h"
-#include "transport/grpc/enable.h"
+#include "examples/common/sample_main.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50060", "bench_server address");
 ABSL_FLAG(std::string, transport, "kernel", "kernel | bypass | inproc");
@@ -236,13 +236,7 @@ double SelfCpu() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (std::getenv("BYPASS_EAL") != nullptr) {
-    absl::Status st = grpc_bypass::Enable();
-    if (!st.ok()) {
-      std::fprintf(stderr, "bench_client: %s\n", std::string(st.message()).c_str());
-      return 2;
-    }
-  }
+  grpc_bypass::examples::SampleMain m("bench_client");
   const std::string transport = absl::GetFlag(FLAGS_transport);
   const std::string workload = absl::GetFlag(FLAGS_workload);
   const int payload = absl::GetFlag(FLAGS_payload);

@@ -11,11 +11,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "absl/debugging/failure_signal_handler.h"
-#include "absl/debugging/symbolize.h"
 #include "absl/flags/parse.h"
 #include "examples/echo/latency.h"
 #include "proto/helloworld.grpc.pb.h"
+#include "examples/common/sample_main.h"
 #include "transport/grpc/enable.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
@@ -23,19 +22,10 @@ ABSL_FLAG(std::string, name, "world", "name to greet");
 ABSL_FLAG(int, count, 1, "number of calls");
 ABSL_FLAG(bool, new_channel_per_call, false, "open (and close) a new channel for every call");
 ABSL_FLAG(std::string, also_target, "", "a second server, called --count times as well");
-ABSL_DECLARE_FLAG(std::string, bypass_eal);
 
 int main(int argc, char** argv) {
-  absl::InitializeSymbolizer(argv[0]);
-  absl::InstallFailureSignalHandler({});  // a crash prints its stack
   absl::ParseCommandLine(argc, argv);
-  if (std::getenv("BYPASS_EAL") != nullptr || !absl::GetFlag(FLAGS_bypass_eal).empty()) {
-    absl::Status st = grpc_bypass::Enable();
-    if (!st.ok()) {
-      std::fprintf(stderr, "greeter_client: %s\n", std::string(st.message()).c_str());
-      return 2;
-    }
-  }
+  grpc_bypass::examples::SampleMain m("greeter_client");
   auto new_stub = [](const std::string& target) {
     return helloworld::Greeter::NewStub(
         grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));

@@ -3,13 +3,11 @@
 // serves over the kernel bypass or over the kernel.
 //
 //   BYPASS_EAL='...' BYPASS_IP=198.18.0.2/24 greeter_server --port=50051
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <thread>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -17,16 +15,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "absl/debugging/failure_signal_handler.h"
-#include "absl/debugging/symbolize.h"
 #include "absl/flags/parse.h"
 #include "proto/helloworld.grpc.pb.h"
-#include "transport/grpc/enable.h"
+#include "examples/common/sample_main.h"
 
 ABSL_FLAG(int, port, 50051, "port to listen on (all addresses)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
-ABSL_DECLARE_FLAG(std::string, bypass_eal);
 
 namespace {
 class GreeterImpl final : public helloworld::Greeter::Service {
@@ -39,23 +34,9 @@ class GreeterImpl final : public helloworld::Greeter::Service {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::InitializeSymbolizer(argv[0]);
-  absl::InstallFailureSignalHandler({});  // a crash prints its stack
   absl::ParseCommandLine(argc, argv);
   // SIGINT/SIGTERM shut the server down cleanly (then the bypass prints its summary at exit).
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  const bool bypass = std::getenv("BYPASS_EAL") != nullptr || !absl::GetFlag(FLAGS_bypass_eal).empty();
-  if (bypass) {
-    absl::Status st = grpc_bypass::Enable();
-    if (!st.ok()) {
-      std::fprintf(stderr, "greeter_server: %s\n", std::string(st.message()).c_str());
-      return 2;
-    }
-  }
+  grpc_bypass::examples::SampleMain m("greeter_server");
   GreeterImpl service;
   grpc::ServerBuilder builder;
   const std::string addr = "[::]:" + std::to_string(absl::GetFlag(FLAGS_port));
@@ -78,21 +59,5 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(16 << 20);
   builder.SetMaxSendMessageSize(16 << 20);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) {
-    std::fprintf(stderr, "greeter_server: cannot listen on %s\n", addr.c_str());
-    return 1;
-  }
-  std::printf("greeter_server listening on %s%s%s\n", addr.c_str(), bypass ? " (bypass)" : " (kernel)",
-              absl::GetFlag(FLAGS_tls_cert).empty() ? "" : " with TLS");
-  std::fflush(stdout);
-  std::thread([&server, sigs] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }).detach();
-  server->Wait();
-  std::printf("greeter_server: shut down\n");
-  std::fflush(stdout);
-  return 0;
+  return m.ServeUntilSignal(builder, addr, absl::GetFlag(FLAGS_tls_cert).empty() ? "" : " with TLS");
 }
