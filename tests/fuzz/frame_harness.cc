@@ -245,8 +245,8 @@ void RunInput(const uint8_t* data, size_t size) {
   // Age lwIP now and then (its TCP timers count calls, not seconds) so that half-open
   // connections from earlier inputs expire instead of piling up to the pool's limit.
   static uint32_t inputs = 0;
-  if (++inputs % 1024 == 0) {
-    for (int i = 0; i < 400; ++i) tcp_tmr();
+  if (++inputs % 4096 == 0) {
+    for (int i = 0; i < 100; ++i) tcp_tmr();
   }
   if (g_conn == nullptr) Establish();
   if (size == 0) return;
