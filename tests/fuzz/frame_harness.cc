@@ -1,5 +1,6 @@
 #include "tests/fuzz/frame_harness.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -66,15 +67,31 @@ err_t NetifInit(struct netif* n) {
   return ERR_OK;
 }
 
-// As DpdkNetif::Input: incomplete headers are dropped (and counted) before lwIP.
+// As DpdkNetif::Input: incomplete headers are dropped (and counted) before lwIP, and lwIP
+// gets the frame zero-copy in a custom pbuf whose buffer is exactly the frame (so that ASan
+// sees a read even one byte past it, as it would run off the end of an mbuf's data).
+struct HeapPbuf {
+  pbuf_custom pc;
+  uint8_t* data;
+};
+
+void FreeHeapPbuf(pbuf* p) {
+  auto* h = reinterpret_cast<HeapPbuf*>(p);
+  std::free(h->data);
+  delete h;
+}
+
 void Input(const uint8_t* frame, size_t len) {
   if (!HeadersComplete(frame, len, len)) {
     g_stats.runts++;
     return;
   }
-  pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(len), PBUF_RAM);
-  if (p == nullptr) return;
-  pbuf_take(p, frame, static_cast<u16_t>(len));
+  auto* h = new HeapPbuf{};
+  h->data = static_cast<uint8_t*>(std::malloc(len));
+  std::memcpy(h->data, frame, len);
+  h->pc.custom_free_function = FreeHeapPbuf;
+  pbuf* p = pbuf_alloced_custom(PBUF_RAW, static_cast<u16_t>(len), PBUF_REF, &h->pc, h->data,
+                                static_cast<u16_t>(len));
   g_stats.frames_in++;
   if (g_netif.input(p, &g_netif) != ERR_OK) pbuf_free(p);
 }

@@ -7,4 +7,7 @@ LWIP_PATCHES = [
     # instead of being dropped, so a SYN flood cannot lock real clients out (tests/integration
     # flood_tap_test: a new client waited 20 s without it).
     "@//third_party/lwip:patches/0002-tcp-syn-flood-evicts-oldest-half-open.patch",
+    # tcp_parseopt read the length byte of an option whose kind is the last option byte: one
+    # byte past the TCP header (seed tcp_option_past_header; corpus_replay_test under ASan).
+    "@//third_party/lwip:patches/0003-tcp-option-kind-without-length.patch",
 ]
