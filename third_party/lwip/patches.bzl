@@ -10,4 +10,7 @@ LWIP_PATCHES = [
     # tcp_parseopt read the length byte of an option whose kind is the last option byte: one
     # byte past the TCP header (seed tcp_option_past_header; corpus_replay_test under ASan).
     "@//third_party/lwip:patches/0003-tcp-option-kind-without-length.patch",
+    # nd6_input accepted a link-layer address option of length 0 in NA/NS and copied the
+    # address from past the packet (found by tests/fuzz; lwIP 2.2.0 reworked this parsing).
+    "@//third_party/lwip:patches/0004-nd6-lladdr-option-length-zero.patch",
 ]
