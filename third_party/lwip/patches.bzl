@@ -13,4 +13,7 @@ LWIP_PATCHES = [
     # nd6_input accepted a link-layer address option of length 0 in NA/NS and copied the
     # address from past the packet (found by tests/fuzz; lwIP 2.2.0 reworked this parsing).
     "@//third_party/lwip:patches/0004-nd6-lladdr-option-length-zero.patch",
+    # ip6_input read an extension header's next-header and length bytes past the packet when
+    # fewer than 8 bytes were left (found by tests/fuzz).
+    "@//third_party/lwip:patches/0005-ip6-extension-header-too-short.patch",
 ]
