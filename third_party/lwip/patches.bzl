@@ -16,4 +16,7 @@ LWIP_PATCHES = [
     # ip6_input read an extension header's next-header and length bytes past the packet when
     # fewer than 8 bytes were left (found by tests/fuzz).
     "@//third_party/lwip:patches/0005-ip6-extension-header-too-short.patch",
+    # ip6_input read the length byte of a hop-by-hop/destination option that starts in the
+    # header's last byte, past the packet (found by tests/fuzz).
+    "@//third_party/lwip:patches/0006-ip6-option-without-length.patch",
 ]
