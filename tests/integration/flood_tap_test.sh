@@ -77,7 +77,9 @@ grep -q '^holding 1000' "$TMP/hold.log" || fail "1000 connections: $(cat "$TMP/h
 ms=$(served "during the connection flood")
 pcb=$(statv lwip.pool.TCP_PCB.used); mem_rss=$(rss)
 wait "$HP" || true
-[[ $pcb -ge 1000 && $pcb -le 4608 ]] || fail "pcbs during the connection flood: $pcb"
+# A few of the 1 000 may have lost their half-open state to eviction while the flood ran
+# (their first send then gets a RST): under attack that is the price of letting anyone in.
+[[ $pcb -ge 950 && $pcb -le 4608 ]] || fail "pcbs during the connection flood: $pcb"
 (( mem_rss - base_rss < 200 * 1024 )) || fail "RSS grew by $(( (mem_rss - base_rss) / 1024 )) MiB (bound 200 MiB)"
 # The kernel may reset connections again (closing a socket with unread data sends a RST).
 ip netns exec "$NS" /usr/sbin/nft delete table inet bpflood
