@@ -5,6 +5,7 @@
 
 #include <grpc/grpc.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/engine/test_util.h"
+#include "transport/engine/executor.h"
 
 namespace grpc_bypass {
 namespace {
@@ -168,10 +170,19 @@ TEST(RoutingEngine, ListenerOnTheWildcardAcceptsOnTheBypassAndShutsDownOnce) {
 TEST(RoutingEngine, TimersAndClosuresRunOnTheBypassEngine) {
   auto ee = NewEngine();
   absl::Notification ran, fired;
-  ee->Run([&] { ran.Notify(); });
-  ee->RunAfter(20ms, [&] { fired.Notify(); });
-  EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(5)));
-  EXPECT_TRUE(fired.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  std::atomic<bool> ran_on_ours{false}, fired_on_ours{false};
+  ee->Run([&] {
+    ran_on_ours = engine::Executor::OnExecutorThread();
+    ran.Notify();
+  });
+  ee->RunAfter(20ms, [&] {
+    fired_on_ours = engine::Executor::OnExecutorThread();
+    fired.Notify();
+  });
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(fired.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(ran_on_ours) << "Run went to the fallback engine";
+  EXPECT_TRUE(fired_on_ours) << "RunAfter went to the fallback engine";
   absl::Notification never;
   EXPECT_TRUE(ee->Cancel(ee->RunAfter(10s, [&] { never.Notify(); })));
 }

@@ -173,14 +173,8 @@ uint16_t Device::InjectFaults(rte_mbuf** out, uint16_t n, uint16_t max) {
     out[kept++] = held_back_;
     held_back_ = nullptr;
   }
-  if (hold != nullptr) {
-    if (held_back_ == nullptr) {
-      held_back_ = hold;
-    } else {
-      rte_pktmbuf_free(hold);  // no room: count it as dropped
-      ports_[hold->port]->fault_drops.Inc();
-    }
-  }
+  // A frame is held only while none was held before this burst, so the slot is free now.
+  if (hold != nullptr) held_back_ = hold;
   return kept;
 }
 

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "transport/engine/executor.h"
 #include "transport/dpdk/counter.h"
+#include "transport/engine/executor.h"
 #include "transport/engine/timer_manager.h"
 #include "transport/lwip/config.h"
 #include "transport/lwip/stack.h"

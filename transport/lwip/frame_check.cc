@@ -1,12 +1,27 @@
 #include "transport/lwip/frame_check.h"
 
+#include "lwip/prot/etharp.h"
+#include "lwip/prot/ethernet.h"
+#include "lwip/prot/icmp.h"
+#include "lwip/prot/ip.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/ip6.h"
+#include "lwip/prot/tcp.h"
+
 namespace grpc_bypass {
 namespace {
-constexpr size_t kEth = 14, kArp = 28, kIp4 = 20, kIp6 = 40, kTcp = 20, kIcmp = 4;
+constexpr size_t kEth = SIZEOF_ETH_HDR;
 uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 // The fixed part of the transport header lwIP reads first: TCP 20 bytes, ICMP 4.
-size_t L4Min(uint8_t proto) { return proto == 6 ? kTcp : (proto == 1 || proto == 58) ? kIcmp : 0; }
+size_t L4Min(uint8_t proto) {
+  switch (proto) {
+    case IP_PROTO_TCP: return TCP_HLEN;
+    case IP_PROTO_ICMP:
+    case IP6_NEXTH_ICMP6: return 4;  // type, code, checksum
+    default: return 0;
+  }
+}
 }  // namespace
 
 bool HeadersComplete(const uint8_t* f, size_t contiguous, size_t total) {
@@ -14,25 +29,25 @@ bool HeadersComplete(const uint8_t* f, size_t contiguous, size_t total) {
   const uint8_t* l3 = f + kEth;
   const size_t have = contiguous - kEth, all = total - kEth;
   switch (Be16(f + 12)) {
-    case 0x0806:  // ARP
-      return have >= kArp;
-    case 0x0800: {  // IPv4
-      if (have < kIp4) return false;
+    case ETHTYPE_ARP:
+      return have >= SIZEOF_ETHARP_HDR;
+    case ETHTYPE_IP: {
+      if (have < IP_HLEN) return false;
       const size_t ihl = (l3[0] & 0x0f) * 4u;
       const size_t len = Be16(l3 + 2);
-      if (ihl < kIp4 || ihl > have || len < ihl || len > all) return false;
+      if (ihl < IP_HLEN || ihl > have || len < ihl || len > all) return false;
       // A later fragment has no transport header; lwIP drops fragments after reading the
       // (complete) IPv4 header.
-      if ((Be16(l3 + 6) & 0x1fff) != 0) return true;
+      if ((Be16(l3 + 6) & IP_OFFMASK) != 0) return true;
       const size_t l4 = L4Min(l3[9]);
       return len - ihl >= l4 && ihl + l4 <= have;
     }
-    case 0x86dd: {  // IPv6
-      if (have < kIp6) return false;
+    case ETHTYPE_IPV6: {
+      if (have < IP6_HLEN) return false;
       const size_t plen = Be16(l3 + 4);
-      if (kIp6 + plen > all) return false;
+      if (IP6_HLEN + plen > all) return false;
       const size_t l4 = L4Min(l3[6]);
-      return plen >= l4 && kIp6 + l4 <= have;
+      return plen >= l4 && IP6_HLEN + l4 <= have;
     }
     default:
       return true;

@@ -4,7 +4,8 @@
 // lwip_standard_chksum: the non-inverted one's-complement sum of the 16-bit words of
 // [data, data + len) taken from `data` on (any alignment), in host order, folded to 16 bits.
 // Checked against the RFC 1071 definition in tests/lwip/chksum_test.cc and by lwIP's own
-// unit tests (tests/lwip_unit).
+// unit tests (tests/lwip_unit). Not DPDK's rte_raw_cksum (the same sum): lwIP's core, its
+// unit tests and the fuzzer are built without DPDK.
 #ifndef GRPC_BYPASS_ARCH_CHKSUM_H
 #define GRPC_BYPASS_ARCH_CHKSUM_H
 
