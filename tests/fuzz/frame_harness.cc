@@ -28,6 +28,7 @@ netif g_netif;
 bool g_ready = false;
 HarnessStats g_stats{};
 std::vector<uint8_t> g_last_tx;  // the last frame lwIP sent
+std::vector<std::vector<uint8_t>> g_sent;  // frames sent since TakeSentFrames (at most 256)
 tcp_pcb* g_conn = nullptr;       // our side of the established connection
 uint16_t g_peer_port = 40000;
 uint32_t g_peer_seq = 0;  // next sequence number the peer sends
@@ -52,6 +53,7 @@ uint16_t Fold(uint32_t sum) {
 err_t LinkOutput(struct netif*, pbuf* p) {
   g_last_tx.resize(p->tot_len);
   pbuf_copy_partial(p, g_last_tx.data(), p->tot_len, 0);
+  if (g_sent.size() < 256) g_sent.push_back(g_last_tx);
   g_stats.frames_out++;
   return ERR_OK;
 }
@@ -81,17 +83,25 @@ void FreeHeapPbuf(pbuf* p) {
   delete h;
 }
 
-void Input(const uint8_t* frame, size_t len) {
-  if (!HeadersComplete(frame, len, len)) {
+pbuf* HeapPbufOf(const uint8_t* bytes, size_t len) {
+  auto* h = new HeapPbuf{};
+  h->data = static_cast<uint8_t*>(std::malloc(len == 0 ? 1 : len));
+  std::memcpy(h->data, bytes, len);
+  h->pc.custom_free_function = FreeHeapPbuf;
+  return pbuf_alloced_custom(PBUF_RAW, static_cast<u16_t>(len), PBUF_REF, &h->pc, h->data,
+                             static_cast<u16_t>(len));
+}
+
+// `split` in (0, len): the frame arrives as a chain of two pbufs (a scattered mbuf chain),
+// the first holding `split` bytes.
+void Input(const uint8_t* frame, size_t len, size_t split = 0) {
+  if (split >= len) split = 0;
+  if (!HeadersComplete(frame, split == 0 ? len : split, len)) {
     g_stats.runts++;
     return;
   }
-  auto* h = new HeapPbuf{};
-  h->data = static_cast<uint8_t*>(std::malloc(len));
-  std::memcpy(h->data, frame, len);
-  h->pc.custom_free_function = FreeHeapPbuf;
-  pbuf* p = pbuf_alloced_custom(PBUF_RAW, static_cast<u16_t>(len), PBUF_REF, &h->pc, h->data,
-                                static_cast<u16_t>(len));
+  pbuf* p = HeapPbufOf(frame, split == 0 ? len : split);
+  if (split != 0) pbuf_cat(p, HeapPbufOf(frame + split, len - split));
   g_stats.frames_in++;
   if (g_netif.input(p, &g_netif) != ERR_OK) pbuf_free(p);
 }
@@ -279,7 +289,7 @@ void RunInput(const uint8_t* data, size_t size) {
     i += len;
     if (flags & 2) Steer(frame.data(), frame.size());
     if (flags & 1) FixUp(frame.data(), frame.size());
-    if (!frame.empty()) Input(frame.data(), frame.size());
+    if (!frame.empty()) Input(frame.data(), frame.size(), (flags & 8) ? frame.size() / 2 : 0);
   }
   if (flags & 4) {
     tcp_tmr();
@@ -289,5 +299,39 @@ void RunInput(const uint8_t* data, size_t size) {
 }
 
 HarnessStats GetHarnessStats() { return g_stats; }
+
+PeerView NewConnection() {
+  if (!g_ready) Init();
+  if (g_conn != nullptr) tcp_abort(g_conn);  // OnErr clears g_conn
+  g_conn = nullptr;
+  Establish();
+  g_sent.clear();
+  return PeerView{g_conn, g_peer_seq, g_our_seq, g_peer_port};
+}
+
+std::vector<uint8_t> PeerTcpFrame(uint16_t port, uint32_t seq, uint32_t ack, uint8_t flags,
+                                  const uint8_t* data, size_t n) {
+  return TcpFrame(port, seq, ack, flags, data, n);
+}
+
+void FixUpFrame(std::vector<uint8_t>& frame) { FixUp(frame.data(), frame.size()); }
+
+void InputFrame(const std::vector<uint8_t>& frame, size_t split) {
+  if (!g_ready) Init();
+  Input(frame.data(), frame.size(), split);
+}
+
+std::vector<std::vector<uint8_t>> TakeSentFrames() {
+  std::vector<std::vector<uint8_t>> out;
+  out.swap(g_sent);
+  return out;
+}
+
+bool ConnectionAlive(const tcp_pcb* pcb) {
+  for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
+    if (p == pcb) return true;
+  }
+  return false;
+}
 
 }  // namespace grpc_bypass::fuzz

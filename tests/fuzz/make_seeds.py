@@ -13,7 +13,7 @@ BCAST = b"\xff" * 6
 OUR4, PEER4 = bytes([198, 18, 0, 2]), bytes([198, 18, 0, 1])
 OUR6 = bytes.fromhex("fd000077000000000000000000000002")
 PEER6 = bytes.fromhex("fd000077000000000000000000000001")
-FIX, STEER, TIMERS = 1, 2, 4
+FIX, STEER, TIMERS, CHAIN = 1, 2, 4, 8  # frame_harness.h: the flags byte
 
 
 def eth(dst, typ, payload, src=PEER_MAC):
@@ -65,6 +65,9 @@ SEEDS = {
     "ipv6_neighbor_solicitation": frames(FIX, eth(bytes.fromhex("3333ff000002"), 0x86DD, ipv6(58, struct.pack("!BBHI16s", 135, 0, 0, 0, OUR6) + b"\x01\x01" + PEER_MAC, dst=bytes.fromhex("ff0200000000000000000001ff000002")))),
     "ipv6_router_advert": frames(FIX, eth(bytes.fromhex("333300000001"), 0x86DD, ipv6(58, struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0) + b"\x01\x01" + PEER_MAC + struct.pack("!BBBBIII16s", 3, 4, 64, 0xc0, 3600, 3600, 0, bytes.fromhex("fd000078000000000000000000000000")), src=bytes.fromhex("fe800000000000000000000000000001"), dst=bytes.fromhex("ff020000000000000000000000000001")))),
     "ipv6_fragment_header": frames(FIX, eth(OUR_MAC, 0x86DD, ipv6(44, struct.pack("!BBHI", 6, 0, 1, 7) + tcp(41007, 7, 1, 0, 0x02)))),
+    "ipv4_udp_unreachable_chained": frames(FIX | CHAIN, eth(OUR_MAC, 0x0800, ipv4(17, b"\x9c\x40\x00\x35\x00\x0c\x00\x00" + b"q" * 40))),
+    "ipv6_udp_param_problem_chained": frames(FIX | CHAIN, eth(OUR_MAC, 0x86DD, ipv6(17, b"\x9c\x40\x00\x35\x00\x0c\x00\x00" + b"q" * 200))),
+    "tcp_data_established_chained": frames(FIX | STEER | CHAIN, eth(OUR_MAC, 0x0800, ipv4(6, tcp(0, 0, 0, 0, 0x18, b"", b"chain" * 200)))),
     "ipv6_echo": frames(FIX, eth(OUR_MAC, 0x86DD, ipv6(58, struct.pack("!BBHHH", 128, 0, 0, 1, 1) + b"ping"))),
 }
 

@@ -19,4 +19,20 @@ LWIP_PATCHES = [
     # ip6_input read the length byte of a hop-by-hop/destination option that starts in the
     # header's last byte, past the packet (found by tests/fuzz).
     "@//third_party/lwip:patches/0006-ip6-option-without-length.patch",
+    # lwIP 2.2.0 (adbc5b5f, bug #56397): a SYN in SYN_RCVD never completes the handshake. A
+    # SYN+ACK with data there established the connection and then counted the SYN as a data
+    # byte: the first byte was cut and rcv_nxt ran one ahead. (2.1.3 already answers a SYN in
+    # the later states with an ACK and drops it.)
+    "@//third_party/lwip:patches/0007-tcp-syn-in-syn-rcvd-never-establishes.patch",
+    # lwIP 2.2.1 (574bd6e5, patch #10106): a larger copy of the last out-of-sequence segment,
+    # which had been trimmed to the window, replaced it untrimmed and overran the window
+    # ("ooseq tcplen > rcv_wnd" abort once the hole was filled).
+    "@//third_party/lwip:patches/0008-tcp-ooseq-replace-keeps-window.patch",
+    # lwIP 2.2.0 (003d34ee, bug #51447): sequence-number comparisons without the signed
+    # conversion; numbers 2^31 apart compare consistently (an ACK that far ahead is an ACK
+    # for unsent data, not a duplicate that resets the fast-retransmit count).
+    "@//third_party/lwip:patches/0009-tcp-sequence-comparison.patch",
+    # lwIP 2.2.0 (35550eea, bug #59364): icmp_send_response quoted the offending packet with
+    # memcpy from its first pbuf, reading past it when the packet is a chain (scattered mbufs).
+    "@//third_party/lwip:patches/0010-icmp-quote-from-pbuf-chain.patch",
 ]
