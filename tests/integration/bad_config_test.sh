@@ -48,4 +48,29 @@ saved=$(cat /proc/sys/vm/nr_hugepages)
 expect_error "^tcp_echo: BYPASS_EAL: EAL needs hugepages but none are reserved" \
   "BYPASS_EAL=-m 256 --no-pci --no-shconf --file-prefix=bad$TEST_ID --vdev=net_ring0"
 [[ $saved == 0 ]] || echo "$saved" > /proc/sys/vm/nr_hugepages
+
+# A gRPC runtime other than the one the bridge was built against (a stand-in libgrpc whose
+# grpc_version_string() says 30.0.0): Enable() refuses with one line, exit 2, both for a
+# program that calls it and for an unmodified one under the preload library.
+FAKE="$(bin tests/integration/libfake_grpc_version.so)"
+version_mismatch() {  # version_mismatch NAME PROGRAM [LD_PRELOAD extra]
+  local name="$1" prog="$2" extra="${3:-}"
+  set +e
+  env BYPASS_EAL="$GOOD_EAL" BYPASS_IP=198.18.0.2/24 LD_PRELOAD="$FAKE${extra:+ $extra}" \
+    timeout 20 "$prog" >"$TMP/out.log" 2>"$TMP/err.log"
+  local rc=$?
+  set -e
+  local last
+  last="$(grep -v '^EAL\|^TELEMETRY\|^$' "$TMP/err.log" | tail -1)"
+  [[ $rc == 2 ]] || fail "$name with gRPC core 30.0.0: exit $rc, expected 2 ($last)"
+  [[ "$last" =~ ^$name:\ grpc-bypass:\ gRPC\ version\ mismatch:\ built\ against\ gRPC\ 1\.[0-9.]+\ \(core\ [0-9.]+\)\ but\ the\ process\ runs\ gRPC\ 1\.[0-9.]+\ \(core\ 30\.0\.0\) ]] ||
+    fail "$name: last line '$last' does not name the mismatch"
+  grep -q 'listening' "$TMP/out.log" "$TMP/err.log" && fail "$name: it started anyway"
+  pass "gRPC runtime mismatch ($name) -> $last"
+  n=$((n + 1))
+}
+version_mismatch greeter_server "$(bin examples/greeter/greeter_server)"
+version_mismatch "grpc-bypass preload" "$(bin examples/greeter/plain_greeter_server)" \
+  "$(bin transport/grpc/libgrpc_bypass_preload.so)"
+
 echo "$n passed, 0 failed"
