@@ -12,14 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 SERVER="$(bin examples/greeter/greeter_server)"
 PYG="$(dirname "$0")/py_greeter.py"
-make_ns grpc
-ip netns exec "$NS" env BYPASS_EAL="$(eal_args "gr$TEST_ID" 0 net_tap0,iface=bpg0)" \
-  BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff "$SERVER" --port=50051 >"$TMP/server.log" 2>&1 &
-SPID=$!
-PIDS+=("$SPID")
-wait_for_line "$TMP/server.log" 'listening on \[::\]:50051 \(bypass\)' 20
-ip -n "$NS" addr add 198.18.0.1/24 dev bpg0
-ip -n "$NS" link set bpg0 up
+serve_on_tap grpc bpg0 20 "$SERVER" --port=50051
+grep -q 'listening on \[::\]:50051 (bypass)' "$TMP/server.log" || fail "not on [::]:50051"
 n=0
 py() { ip netns exec "$NS" timeout 60 "$PY" "$PYG" 198.18.0.2:50051 "$@"; }
 [[ "$(py unary python)" == "Hello python" ]] || fail "unary"; pass "unary: Hello python"; n=$((n+1))

@@ -41,6 +41,22 @@ eal_args() {  # eal_args PREFIX LCORE VDEV
   echo "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --file-prefix=$1 -l $2 --vdev=$3 --log-level=lib.eal:error --log-level=pmd.net.memif:error --log-level=pmd.net.tap:error"
 }
 
+# Starts a bypass server on a net_tap port inside a new namespace (make_ns NAME) and, once it
+# listens, gives the kernel side of the tap 198.18.0.1/24 (the server is 198.18.0.2). Sets NS
+# and SPID; the server's output goes to $TMP/server.log. Extra VAR=VALUE words before the
+# program go into its environment.
+serve_on_tap() {  # serve_on_tap NAME IFACE SECONDS [VAR=VALUE...] PROGRAM ARGS...
+  local name="$1" iface="$2" secs="$3"; shift 3
+  make_ns "$name"
+  ip netns exec "$NS" env BYPASS_EAL="$(eal_args "$name$TEST_ID" 0 "net_tap0,iface=$iface")" \
+    BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff "$@" >"$TMP/server.log" 2>&1 &
+  SPID=$!
+  PIDS+=("$SPID")
+  wait_for_line "$TMP/server.log" 'listening on .*\(bypass\)' "$secs"
+  ip -n "$NS" addr add 198.18.0.1/24 dev "$iface"
+  ip -n "$NS" link set "$iface" up
+}
+
 # Waits until FILE contains PATTERN (extended regex), up to SECONDS.
 wait_for_line() {  # wait_for_line FILE PATTERN SECONDS
   local i

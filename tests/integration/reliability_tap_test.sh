@@ -12,15 +12,7 @@
 SERVER="$(bin examples/allkinds/allkinds_server)"
 STAT="$(bin tools/stat/bypass_stat)"
 PYA="$(dirname "$0")/py_allkinds.py"
-make_ns rel
-ip netns exec "$NS" env BYPASS_EAL="$(eal_args "rel$TEST_ID" 0 net_tap0,iface=bpr0)" \
-  BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff BYPASS_STATS_INTERVAL_MS=200 "$SERVER" --port=50055 \
-  >"$TMP/server.log" 2>&1 &
-SPID=$!
-PIDS+=("$SPID")
-wait_for_line "$TMP/server.log" 'listening on .*\(bypass\)' 20
-ip -n "$NS" addr add 198.18.0.1/24 dev bpr0
-ip -n "$NS" link set bpr0 up
+serve_on_tap rel bpr0 20 BYPASS_STATS_INTERVAL_MS=200 "$SERVER" --port=50055
 pya() { ip netns exec "$NS" timeout "$1" "$PY" "$PYA" 198.18.0.2:50055 "${@:2}"; }
 statv() { "$STAT" "$SPID" | awk -v k="$1" '$1 == k {print $2}'; }
 n=0

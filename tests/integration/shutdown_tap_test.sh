@@ -16,14 +16,7 @@ if ldd "$SERVER" | grep -q libasan; then
   export LSAN_OPTIONS=exitcode=23
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
-make_ns sd
-ip netns exec "$NS" env BYPASS_EAL="$(eal_args "sd$TEST_ID" 0 net_tap0,iface=bps0)" \
-  BYPASS_IP=198.18.0.2/24 BYPASS_IDLE=backoff "$SERVER" --port=50057 >"$TMP/server.log" 2>&1 &
-SPID=$!
-PIDS+=("$SPID")
-wait_for_line "$TMP/server.log" 'listening on .*\(bypass\)' 60
-ip -n "$NS" addr add 198.18.0.1/24 dev bps0
-ip -n "$NS" link set bps0 up
+serve_on_tap sd bps0 60 "$SERVER" --port=50057
 n=0
 
 # A few calls first, so that the shutdown also has closed connections and freed buffers behind it.
