@@ -1,15 +1,22 @@
 // Regression frame tests for lwIP 2.1.3's known remote bugs: each test sends the frames that
 // trip the bug through the same input path as the DPDK netif (header check, zero-copy pbufs)
-// and checks lwIP's state afterwards. Without the patch named in the test (see
-// third_party/lwip/patches.bzl) the test fails, or lwIP aborts on one of its assertions.
+// and checks lwIP's state afterwards. A test that names one of our patches (see
+// third_party/lwip/patches.bzl) fails without it; the others guard fixes 2.1.3 already has.
 // Also the frames we drop on purpose (runts, IPv4 options and fragments, IPv6 fragments):
 // dropped and counted. Runs under ASan + UBSan in tools/test too.
 #include <cstring>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lwip/icmp.h"
 #include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/icmp.h"
+#include "lwip/prot/icmp6.h"
+#include "lwip/prot/ieee.h"
+#include "lwip/prot/ip.h"
+#include "lwip/prot/ip6.h"
+#include "lwip/prot/nd6.h"
 #include "lwip/prot/tcp.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
@@ -18,7 +25,8 @@
 namespace grpc_bypass::fuzz {
 namespace {
 
-constexpr uint8_t kAck = 0x10, kSyn = 0x02, kPsh = 0x08;
+// lwIP's TCP flags as the frames carry them.
+constexpr uint8_t kAck = TCP_ACK, kSyn = TCP_SYN, kPsh = TCP_PSH;
 constexpr uint8_t kOurMac[6] = {0x02, 0, 0, 0, 0, 0x02};
 constexpr uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
@@ -41,8 +49,8 @@ std::vector<uint8_t> Ipv6Frame(const uint8_t* src, const uint8_t* dst, uint8_t n
   std::vector<uint8_t> f(14 + 40, 0);
   std::memcpy(f.data(), dst_mac, 6);
   std::memcpy(f.data() + 6, kPeerMac, 6);
-  f[12] = 0x86;
-  f[13] = 0xdd;
+  f[12] = ETHTYPE_IPV6 >> 8;
+  f[13] = ETHTYPE_IPV6 & 0xff;
   f[14] = 0x60;
   f[14 + 6] = next_header;
   f[14 + 7] = hop_limit;
@@ -62,7 +70,9 @@ void Send(const PeerView& c, uint32_t seq, uint32_t ack, uint8_t flags, size_t n
 std::vector<uint8_t> SentTcpFlags(const std::vector<std::vector<uint8_t>>& frames) {
   std::vector<uint8_t> out;
   for (const auto& f : frames) {
-    if (f.size() >= 54 && Get16(f, 12) == 0x0800 && f[23] == 6) out.push_back(f[14 + 20 + 13]);
+    if (f.size() >= 54 && Get16(f, 12) == ETHTYPE_IP && f[23] == IP_PROTO_TCP) {
+      out.push_back(f[14 + 20 + 13]);
+    }
   }
   return out;
 }
@@ -224,11 +234,11 @@ TEST(LwipFixes, ProtocolUnreachableQuotesAChainedPacketCorrectly) {
   std::vector<uint8_t> f(14 + 20 + 8 + 32, 0);
   std::memcpy(f.data(), kOurMac, 6);
   std::memcpy(f.data() + 6, kPeerMac, 6);
-  f[12] = 0x08;
+  f[12] = ETHTYPE_IP >> 8;
   uint8_t* ip = f.data() + 14;
   ip[0] = 0x45;
   ip[8] = 64;
-  ip[9] = 17;  // UDP
+  ip[9] = IP_PROTO_UDP;
   const uint8_t peer[4] = {198, 18, 0, 1}, ours[4] = {198, 18, 0, 2};
   std::memcpy(ip + 12, peer, 4);
   std::memcpy(ip + 16, ours, 4);
@@ -241,9 +251,9 @@ TEST(LwipFixes, ProtocolUnreachableQuotesAChainedPacketCorrectly) {
   EXPECT_EQ(lwip_stats.icmp.xmit, xmit_before + 1);
   const std::vector<uint8_t>& r = sent[0];
   ASSERT_GE(r.size(), 14u + 20 + 8 + 28);
-  EXPECT_EQ(r[14 + 9], 1);       // ICMP
-  EXPECT_EQ(r[14 + 20], 3);      // destination unreachable
-  EXPECT_EQ(r[14 + 20 + 1], 2);  // protocol unreachable
+  EXPECT_EQ(r[14 + 9], IP_PROTO_ICMP);
+  EXPECT_EQ(r[14 + 20], ICMP_DUR);
+  EXPECT_EQ(r[14 + 20 + 1], ICMP_DUR_PROTO);
   EXPECT_EQ(std::memcmp(r.data() + 14 + 20 + 8, ip, 28), 0) << "the quote is not the packet";
 }
 
@@ -253,18 +263,18 @@ TEST(LwipFixes, ParameterProblemQuotesAChainedIpv6Packet) {
   NewConnection();
   std::vector<uint8_t> udp(200);
   for (size_t i = 0; i < udp.size(); ++i) udp[i] = static_cast<uint8_t>(i);
-  const std::vector<uint8_t> f = Ipv6Frame(kPeer6, kOur6, 17, 64, udp);  // UDP: not built in
+  const std::vector<uint8_t> f = Ipv6Frame(kPeer6, kOur6, IP6_NEXTH_UDP, 64, udp);  // not built in
   const uint8_t* ip = f.data() + 14;
   InputFrame(f, /*split=*/14 + 40 + 10);
   // The reply waits for neighbour discovery of the peer: answer lwIP's solicitation.
-  const std::vector<uint8_t> na = {136, 0, 0, 0, 0x60, 0, 0, 0,  // solicited, override
+  const std::vector<uint8_t> na = {ICMP6_TYPE_NA, 0, 0, 0, 0x60, 0, 0, 0,  // solicited, override
                                    0xfd, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-                                   2, 1, 0x02, 0, 0, 0, 0, 0x01};  // target link-layer address
-  InputFrame(Ipv6Frame(kPeer6, kOur6, 58, 255, na));
+                                   ND6_OPTION_TYPE_TARGET_LLADDR, 1, 0x02, 0, 0, 0, 0, 0x01};
+  InputFrame(Ipv6Frame(kPeer6, kOur6, IP6_NEXTH_ICMP6, 255, na));
   int quoted = 0;
   for (const auto& r : TakeSentFrames()) {
-    if (r.size() >= 14 + 40 + 8 + 240 && Get16(r, 12) == 0x86dd && r[14 + 6] == 58 &&
-        r[14 + 40] == 4) {
+    if (r.size() >= 14 + 40 + 8 + 240 && Get16(r, 12) == ETHTYPE_IPV6 && r[14 + 6] == IP6_NEXTH_ICMP6 &&
+        r[14 + 40] == ICMP6_TYPE_PP) {
       EXPECT_EQ(r[14 + 40 + 1], 1);  // unrecognized next header
       EXPECT_EQ(std::memcmp(r.data() + 14 + 40 + 8, ip, 240), 0) << "the quote is not the packet";
       ++quoted;
@@ -303,9 +313,9 @@ TEST(LwipFixes, RuntsOptionsAndFragmentsAreDroppedAndCounted) {
 
   const uint32_t opterr6 = lwip_stats.ip6.opterr, drop6 = lwip_stats.ip6.drop;
   std::vector<uint8_t> frag6(8 + 24, 0);  // a fragment header, then 24 bytes (a multiple of 8)
-  frag6[0] = 6;  // then TCP
+  frag6[0] = IP6_NEXTH_TCP;
   frag6[3] = 1;  // more fragments
-  const std::vector<uint8_t> f6 = Ipv6Frame(kPeer6, kOur6, 44, 64, frag6);
+  const std::vector<uint8_t> f6 = Ipv6Frame(kPeer6, kOur6, IP6_NEXTH_FRAGMENT, 64, frag6);
   InputFrame(f6);
   EXPECT_EQ(lwip_stats.ip6.opterr, opterr6 + 1);
   EXPECT_EQ(lwip_stats.ip6.drop, drop6 + 1);
@@ -326,11 +336,11 @@ TEST(LwipFixes, RouterAdvertisementsCannotRaiseOrBreakTheIpv6Mtu) {
   const uint8_t all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
   auto ra = [&](uint8_t hop_limit, uint32_t mtu) {
-    std::vector<uint8_t> icmp = {134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0,
-                                 5, 1, 0, 0, static_cast<uint8_t>(mtu >> 24),
+    std::vector<uint8_t> icmp = {ICMP6_TYPE_RA, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0,
+                                 ND6_OPTION_TYPE_MTU, 1, 0, 0, static_cast<uint8_t>(mtu >> 24),
                                  static_cast<uint8_t>(mtu >> 16), static_cast<uint8_t>(mtu >> 8),
                                  static_cast<uint8_t>(mtu)};
-    InputFrame(Ipv6Frame(router, all_nodes, 58, hop_limit, icmp, all_nodes_mac));
+    InputFrame(Ipv6Frame(router, all_nodes, IP6_NEXTH_ICMP6, hop_limit, icmp, all_nodes_mac));
   };
   const uint32_t proterr = lwip_stats.nd6.proterr;
   ra(64, 1280);  // forwarded from off the link: not a router advertisement to take
