@@ -21,7 +21,6 @@ grpc_bypass::Options RingOptions() {
                 "--vdev=net_ring0 --log-level=lib.eal:error";
   o.stack.ip.addr_be = htonl(0xc6120002);  // 198.18.0.2/24
   o.stack.ip.prefix_len = 24;
-  o.stack.idle.busy = false;
   o.summary_at_exit = false;
   return o;
 }

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "lwip/etharp.h"
 #include "tests/dpdk/ring_pair.h"
@@ -44,7 +45,6 @@ class StackRingTest : public ::testing::Test {
     cfg.ip = {rte_cpu_to_be_32(kOurIp), 24};
     cfg.ports = {a};
     cfg.mtu = 9000;  // net_ring carries any frame size
-    cfg.idle.busy = false;
     auto s = Stack::Start(cfg);
     ASSERT_TRUE(s.ok()) << s.status();
     g_stack = *std::move(s);
@@ -173,9 +173,13 @@ TEST_F(StackRingTest, JumboEchoRequestInChainedMbufsGetsAnIntactJumboReply) {
 }
 
 TEST_F(StackRingTest, PollLoopStagesCountTheirWork) {
-  bool ran_on_poll_thread = false;
-  ASSERT_TRUE(g_stack->RunSync([&] { ran_on_poll_thread = g_stack->OnPollThread(); }));
-  EXPECT_TRUE(ran_on_poll_thread);
+  bool held_token = false;
+  ASSERT_TRUE(g_stack->RunSync([&] { held_token = g_stack->HoldsToken(); }));
+  EXPECT_TRUE(held_token);
+  EXPECT_FALSE(g_stack->HoldsToken());
+  absl::Notification posted;
+  ASSERT_TRUE(g_stack->Post([&] { posted.Notify(); }));  // run by the next pass
+  posted.WaitForNotification();
   PollStats p = g_stack->poll_stats();
   EXPECT_GT(p.iterations, 0u);
   EXPECT_GE(p.rx_frames, 2u);

@@ -139,7 +139,14 @@ absl::Status Port::Init() {
         " mbufs: ", rte_strerror(rte_errno), " (give EAL more memory with -m)"));
   }
 
+  // RX interrupts, so that an idle poller can block until a frame arrives (RxInterruptFd).
+  // PMDs without them ignore the request or refuse it; then the port is configured without.
+  conf.intr_conf.rxq = 1;
   rc = rte_eth_dev_configure(pid, config_.rx_queues, config_.tx_queues, &conf);
+  if (rc != 0) {
+    conf.intr_conf.rxq = 0;
+    rc = rte_eth_dev_configure(pid, config_.rx_queues, config_.tx_queues, &conf);
+  }
   if (rc != 0) return err("configure failed", rc);
   uint16_t nb_rx = config_.rx_desc, nb_tx = config_.tx_desc;
   rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
@@ -162,6 +169,16 @@ absl::Status Port::Init() {
   rc = rte_eth_dev_start(pid);
   if (rc != 0) return err("start failed", rc);
   started_ = true;
+  if (conf.intr_conf.rxq) {
+    for (uint16_t q = 0; q < config_.rx_queues; ++q) {
+      const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, q);
+      if (fd < 0) {
+        rx_intr_fds_.clear();
+        break;
+      }
+      rx_intr_fds_.push_back(fd);
+    }
+  }
   if (offloads_.vlan_filter) {
     if (rte_eth_dev_vlan_filter(pid, config_.vlan, 1) != 0) offloads_.vlan_filter = false;
   }
@@ -194,6 +211,18 @@ bool Port::WaitForLink(absl::Duration timeout) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+void Port::ArmRxInterrupts(bool on) {
+  if (rx_intr_fds_.empty()) return;
+  for (uint16_t q = 0; q < config_.rx_queues; ++q) {
+    // -ENOTSUP (net_tap: its queue fd is always armed) is fine.
+    if (on) {
+      rte_eth_dev_rx_intr_enable(config_.port_id, q);
+    } else {
+      rte_eth_dev_rx_intr_disable(config_.port_id, q);
+    }
+  }
 }
 
 uint32_t Port::MbufsInUse() const { return rte_mempool_in_use_count(pool_); }

@@ -83,6 +83,12 @@ class Port {
   // RX refill failures counted by the PMD (the pool was exhausted): rte_eth_stats.rx_nombuf.
   uint64_t RxNoMbuf() const;
 
+  // RX interrupt fds, one per RX queue, readable when frames wait (epoll/ppoll them for
+  // POLLIN; never read them). Empty when the PMD has no RX interrupts (net_memif, net_ring,
+  // net_af_packet in DPDK 22.11); net_tap has them. Arm before blocking, disarm after.
+  const std::vector<int>& RxInterruptFds() const { return rx_intr_fds_; }
+  void ArmRxInterrupts(bool on);  // the thread that polls the port
+
   // Names of all ports, for error messages ("0 net_tap0, 1 net_memif0").
   static std::string DescribeAllPorts();
 
@@ -97,6 +103,7 @@ class Port {
   uint32_t pool_size_ = 0;
   rte_ether_addr mac_{};
   bool started_ = false;
+  std::vector<int> rx_intr_fds_;
 };
 
 }  // namespace grpc_bypass::dpdk

@@ -30,6 +30,24 @@ void EngineCore::Shutdown() {
   executor_->Stop();
 }
 
+namespace {
+thread_local bool t_no_inline = false;
+}  // namespace
+
+NoInlineCompletions::NoInlineCompletions() : saved_(t_no_inline) { t_no_inline = true; }
+NoInlineCompletions::~NoInlineCompletions() { t_no_inline = saved_; }
+bool NoInlineCompletions::Active() { return t_no_inline; }
+
+void EngineCore::Deliver(absl::AnyInvocable<void()> fn) {
+  if (!t_no_inline && stack_->HoldsToken()) {
+    counters_.completions_inline.fetch_add(1, std::memory_order_relaxed);
+    stack_->Defer(std::move(fn));
+    return;
+  }
+  counters_.completions_executor.fetch_add(1, std::memory_order_relaxed);
+  executor_->Run(std::move(fn));
+}
+
 EngineCore* EngineCore::Get() {
   absl::MutexLock lock(&g_mu);
   return g_core;

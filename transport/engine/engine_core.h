@@ -1,8 +1,16 @@
 // What every LwipEventEngine object of the process shares: the one lwIP stack (and so the one
-// DPDK datapath), the executor and the timer thread. Started once, lives until exit.
+// DPDK datapath), the executor (EventEngine::Run, timers, DNS) and the timer thread. Started
+// once, lives until exit.
+//
+// Completions of endpoints, connects and accepts run to completion (DESIGN.md, threading):
+// on the thread whose pass over the stack produced them, right after it released the stack
+// token, never through the executor; except where that thread is inside a call of the public
+// EventEngine API (Read/Write: the EventEngine contract forbids running the callback inline
+// in its caller), then on the executor.
 #ifndef GRPC_BYPASS_TRANSPORT_ENGINE_ENGINE_CORE_H
 #define GRPC_BYPASS_TRANSPORT_ENGINE_ENGINE_CORE_H
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -20,6 +28,20 @@ struct EngineCounters {
   Counter bytes_read;     // delivered to gRPC
   Counter bytes_written;  // accepted by lwIP's send buffer
   Counter write_stalls;   // a write waited for send-buffer room (back-pressure)
+  // Where completions ran (any thread writes these).
+  std::atomic<uint64_t> completions_inline{0};    // on the thread that polled them
+  std::atomic<uint64_t> completions_executor{0};  // handed to the executor
+};
+
+// While one is in scope on a thread, completions produced there go to the executor.
+class NoInlineCompletions {
+ public:
+  NoInlineCompletions();
+  ~NoInlineCompletions();
+  static bool Active();
+
+ private:
+  bool saved_;
 };
 
 class EngineCore {
@@ -33,6 +55,9 @@ class EngineCore {
   // Stops the poll thread, then the executor (after what it has queued): for process exit,
   // before static destructors run. Afterwards no callback runs; the objects stay valid.
   void Shutdown();
+
+  // Runs `fn` (a completion) as the class comment says. Any thread.
+  void Deliver(absl::AnyInvocable<void()> fn);
 
   Stack& stack() { return *stack_; }
   Executor& executor() { return *executor_; }

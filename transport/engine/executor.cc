@@ -18,17 +18,26 @@ void Executor::Stop() {
     stopping_ = true;
   }
   for (auto& t : threads_) t.join();
-  absl::MutexLock lock(&mu_);
-  stopped_ = true;
-  queue_.clear();
+  std::deque<absl::AnyInvocable<void()>> left;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    left.swap(queue_);
+  }
+  for (auto& fn : left) fn();  // queued as the threads ended: still run exactly once
 }
 
 bool Executor::OnExecutorThread() { return t_executor_thread; }
 
 void Executor::Run(absl::AnyInvocable<void()> fn) {
-  absl::MutexLock lock(&mu_);
-  if (stopped_) return;  // the process is exiting
-  queue_.push_back(std::move(fn));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      queue_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();  // stopped (process exit): no thread is left to run it; run it here, once
 }
 
 void Executor::Loop() {

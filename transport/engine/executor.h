@@ -1,5 +1,6 @@
-// The threads that run completions and timer callbacks (never the poll thread: a slow
-// callback must not stall the NIC). FIFO; any thread may Run().
+// The threads that run EventEngine::Run() closures, timer callbacks, DNS lookups, and
+// completions that may not run where they were produced (EngineCore::Deliver). FIFO; any
+// thread may Run().
 #ifndef GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H
 #define GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H
 
@@ -17,8 +18,9 @@ class Executor {
  public:
   explicit Executor(int threads);
   ~Executor();  // Stop()
-  // Runs what is queued, then joins the threads; later Run() calls are dropped. Idempotent;
-  // not from an executor thread.
+  // Runs what is queued, then joins the threads; later Run() calls run their closure at once
+  // on the caller's thread (exactly once, even at exit). Idempotent; not from an executor
+  // thread.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   void Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // True on one of this executor's threads.

@@ -30,7 +30,7 @@ void DestroyRxSlice(void* arg) {
     // An lwIP-owned pbuf: only the poll thread may free it. If the stack has stopped
     // (process exit) nothing uses lwIP any more and the pbuf is simply not freed.
     pbuf* p = o->p;
-    (void)o->core->stack().Post([p] { pbuf_free(p); });
+    (void)o->core->stack().Run([p] { pbuf_free(p); });
   }
   o->allocator->Release(o->reserved);
   delete o;
@@ -75,15 +75,16 @@ std::shared_ptr<EndpointImpl> EndpointImpl::Adopt(EngineCore* core, tcp_pcb* pcb
 }
 
 void EndpointImpl::Complete(Callback cb, absl::Status st) {
-  core_->executor().Run([cb = std::move(cb), st = std::move(st)]() mutable { cb(std::move(st)); });
+  core_->Deliver([cb = std::move(cb), st = std::move(st)]() mutable { cb(std::move(st)); });
 }
 
 // ---- any thread ---------------------------------------------------------------------
-// Each posted closure holds a shared_ptr, so the object outlives its pending commands.
+// Each closure holds a shared_ptr, so the object outlives its pending commands. Run() does
+// the work at once when the stack token is free, else the token's holder does it.
 
 void EndpointImpl::Read(Callback on_read, SliceBuffer* buffer) {
   auto cb = std::make_shared<Callback>(std::move(on_read));
-  if (!core_->stack().Post([self = shared_from_this(), cb, buffer] {
+  if (!core_->stack().Run([self = shared_from_this(), cb, buffer] {
         self->StartRead(std::move(*cb), buffer);
       })) {
     Complete(std::move(*cb), absl::InternalError("Endpoint shutdown: the stack has stopped"));
@@ -92,7 +93,7 @@ void EndpointImpl::Read(Callback on_read, SliceBuffer* buffer) {
 
 void EndpointImpl::Write(Callback on_writable, SliceBuffer* data) {
   auto cb = std::make_shared<Callback>(std::move(on_writable));
-  if (!core_->stack().Post([self = shared_from_this(), cb, data] {
+  if (!core_->stack().Run([self = shared_from_this(), cb, data] {
         self->StartWrite(std::move(*cb), data);
       })) {
     Complete(std::move(*cb), absl::InternalError("Endpoint shutdown: the stack has stopped"));
@@ -100,10 +101,18 @@ void EndpointImpl::Write(Callback on_writable, SliceBuffer* data) {
 }
 
 void EndpointImpl::Shutdown() {
-  core_->stack().Post([self = shared_from_this()] {
+  auto self = shared_from_this();
+  auto fail = [self] {
     if (self->error_.ok()) self->error_ = absl::InternalError("Endpoint shutdown");
     self->Fail(self->error_);
-  });
+  };
+  if (!core_->stack().Run(fail)) {
+    // The stack has stopped (process exit): no thread polls any more, so the pending
+    // operations are completed from here, each exactly once (pcb and pbufs stay with lwIP).
+    self->pcb_ = nullptr;
+    self->rx_.clear();
+    fail();
+  }
 }
 
 // ---- poll thread ----------------------------------------------------------------------
@@ -239,7 +248,10 @@ void EndpointImpl::Detach(bool close) {
     tcp_recv(pcb_, nullptr);
     tcp_sent(pcb_, nullptr);
     tcp_err(pcb_, nullptr);
-    if (close && tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);  // out of memory: reset
+    if (close && tcp_close(pcb_) != ERR_OK) {  // out of memory: reset
+      tcp_abort(pcb_);
+      aborted_ = true;  // inside an lwIP callback, it must now return ERR_ABRT
+    }
     pcb_ = nullptr;
   }
   // Last: may drop the final reference, but a posted closure or the caller still holds one.
@@ -277,13 +289,19 @@ err_t EndpointImpl::OnRecv(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
       p = next;
     }
   }
+  auto keep = ep->shared_from_this();
   ep->DeliverRead();
-  return ERR_OK;
+  return ep->aborted_ ? ERR_ABRT : ERR_OK;
 }
 
 err_t EndpointImpl::OnSent(void* arg, tcp_pcb*, u16_t) {
-  if (arg != nullptr) static_cast<EndpointImpl*>(arg)->PumpWrite();
-  return ERR_OK;
+  auto* ep = static_cast<EndpointImpl*>(arg);
+  if (ep == nullptr) return ERR_OK;
+  // PumpWrite may fail the endpoint: Detach() drops its self-reference and may abort the
+  // pcb; lwIP must then hear ERR_ABRT, or tcp_input goes on using the freed pcb.
+  auto keep = ep->shared_from_this();
+  ep->PumpWrite();
+  return ep->aborted_ ? ERR_ABRT : ERR_OK;
 }
 
 void EndpointImpl::OnErr(void* arg, err_t err) {
@@ -298,11 +316,13 @@ void EndpointImpl::OnErr(void* arg, err_t err) {
 
 void LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
                         const ReadArgs*) {
+  NoInlineCompletions not_in_caller;  // the EventEngine contract
   impl_->Read(std::move(on_read), buffer);
 }
 
 void LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
                          const WriteArgs*) {
+  NoInlineCompletions not_in_caller;
   impl_->Write(std::move(on_writable), data);
 }
 

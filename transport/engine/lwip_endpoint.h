@@ -1,7 +1,8 @@
 // An EventEngine::Endpoint over one lwIP TCP connection.
 //
-// Threading: Read/Write/the destructor may be called on any thread; they post commands to
-// the poll thread, which alone touches the pcb. Completions run on the executor, each exactly
+// Threading: Read/Write/the destructor may be called on any thread; they run under the
+// stack token (at once when it is free, else its holder runs them), and only the token's
+// holder touches the pcb. Completions run to completion (EngineCore::Deliver), each exactly
 // once: with data, with an error, or with "Endpoint shutdown" if the endpoint is destroyed
 // first. Received data is handed over without a copy (each pbuf becomes a slice whose bytes
 // are reserved from the endpoint's MemoryAllocator until the slice is freed); written data is
@@ -63,6 +64,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
 
   tcp_pcb* pcb_ = nullptr;
   std::shared_ptr<EndpointImpl> self_;  // held while lwIP points at us
+  bool aborted_ = false;                // Detach() aborted the pcb (lwIP callbacks: ERR_ABRT)
   std::deque<pbuf*> rx_;                // received, not yet read: single pbufs
   bool eof_ = false;
   absl::Status error_;                  // sticky: reset, abort, shutdown
@@ -81,6 +83,15 @@ class LwipEndpoint : public EventEngine::Endpoint {
             const ReadArgs* args) override;
   void Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
              const WriteArgs* args) override;
+  // As Read/Write, but the callback may run before these return, on the caller's thread
+  // (when the data or the send-buffer room is there at once). For callers whose callback
+  // only schedules work, such as gRPC's iomgr bridge (its closures run from an ExecCtx).
+  void ReadMayCompleteInline(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer) {
+    impl_->Read(std::move(on_read), buffer);
+  }
+  void WriteMayCompleteInline(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data) {
+    impl_->Write(std::move(on_writable), data);
+  }
   const EventEngine::ResolvedAddress& GetPeerAddress() const override { return impl_->peer(); }
   const EventEngine::ResolvedAddress& GetLocalAddress() const override { return impl_->local(); }
 

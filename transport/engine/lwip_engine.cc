@@ -39,13 +39,13 @@ absl::flat_hash_map<int64_t, PendingConnect*>& Pending() {
 }
 std::atomic<int64_t> g_next_connect{1};
 
-// Ends a pending connect (poll thread): runs on_connect with `result` on the executor.
+// Ends a pending connect (token holder): on_connect runs with `result` (EngineCore::Deliver).
 void FinishConnect(PendingConnect* pc, absl::StatusOr<std::unique_ptr<EE::Endpoint>> result) {
   Pending().erase(pc->id);
   if (pc->timer) pc->core->timers().Cancel(pc->timer);
   auto cb = std::make_shared<EE::OnConnectCallback>(std::move(pc->on_connect));
   auto res = std::make_shared<absl::StatusOr<std::unique_ptr<EE::Endpoint>>>(std::move(result));
-  pc->core->executor().Run([cb, res] { (*cb)(std::move(*res)); });
+  pc->core->Deliver([cb, res] { (*cb)(std::move(*res)); });
   delete pc;
 }
 
@@ -149,6 +149,7 @@ absl::StatusOr<std::unique_ptr<EE::Listener>> LwipEventEngine::CreateListener(
 EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
                                               const ResolvedAddress& addr, const EndpointConfig&,
                                               MemoryAllocator memory_allocator, Duration timeout) {
+  NoInlineCompletions not_in_caller;  // on_connect never runs inside Connect()
   auto* pc = new PendingConnect{g_next_connect++, core_, std::move(on_connect),
                                 std::move(memory_allocator), ToString(addr)};
   const ConnectionHandle handle{{static_cast<intptr_t>(pc->id), 0x6279}};
@@ -183,7 +184,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
   };
   // The deadline: abort the attempt if it is still pending then.
   pc->timer = core_->timers().RunAfter(ToAbsl(timeout), [core, id] {
-    core->stack().Post([id] {
+    core->stack().Run([id] {
       auto it = Pending().find(id);
       if (it == Pending().end()) return;
       PendingConnect* p = it->second;
@@ -197,7 +198,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
       FinishConnect(p, absl::DeadlineExceededError("connect() timed out"));
     });
   });
-  if (!core_->stack().Post(std::move(start))) {
+  if (!core_->stack().Run(std::move(start))) {
     core_->timers().Cancel(pc->timer);
     auto cb = std::make_shared<OnConnectCallback>(std::move(pc->on_connect));
     core_->executor().Run([cb] { (*cb)(absl::UnavailableError("the bypass stack has stopped")); });
@@ -227,7 +228,7 @@ bool LwipEventEngine::CancelConnect(ConnectionHandle handle) {
 }
 
 bool LwipEventEngine::IsWorkerThread() {
-  return Executor::OnExecutorThread() || core_->stack().OnPollThread();
+  return Executor::OnExecutorThread() || core_->stack().HoldsToken();
 }
 
 std::unique_ptr<EE::DNSResolver> LwipEventEngine::GetDNSResolver(

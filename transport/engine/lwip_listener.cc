@@ -11,9 +11,11 @@ ListenerImpl::ListenerImpl(EngineCore* core, EventEngine::Listener::AcceptCallba
                            absl::AnyInvocable<void(absl::Status)> on_shutdown,
                            std::unique_ptr<MemoryAllocatorFactory> factory)
     : core_(core),
-      on_accept_(std::make_shared<EventEngine::Listener::AcceptCallback>(std::move(on_accept))),
-      on_shutdown_(std::move(on_shutdown)),
-      factory_(std::move(factory)) {}
+      state_(std::make_shared<AcceptState>(std::move(on_accept))),
+      factory_(std::move(factory)) {
+  absl::MutexLock lock(&state_->mu);
+  state_->on_shutdown = std::move(on_shutdown);
+}
 
 absl::StatusOr<int> ListenerImpl::Bind(const EventEngine::ResolvedAddress& addr) {
   LwipAddress a;
@@ -78,8 +80,22 @@ err_t ListenerImpl::OnAccept(void* arg, tcp_pcb* pcb, err_t err) {
       std::make_unique<LwipEndpoint>(std::move(ep)));
   auto allocator = std::make_shared<grpc_event_engine::experimental::MemoryAllocator>(
       self->factory_->CreateMemoryAllocator(name + "-user"));
-  self->core_->executor().Run([cb = self->on_accept_, endpoint, allocator] {
-    (*cb)(std::move(*endpoint), std::move(*allocator));
+  std::shared_ptr<AcceptState> state = self->state_;
+  {
+    absl::MutexLock lock(&state->mu);
+    ++state->in_flight;
+  }
+  EngineCore* core = self->core_;
+  core->Deliver([state, endpoint, allocator, core] {
+    state->on_accept(std::move(*endpoint), std::move(*allocator));
+    absl::AnyInvocable<void(absl::Status)> on_shutdown;
+    {
+      absl::MutexLock lock(&state->mu);
+      if (--state->in_flight == 0 && state->shut) on_shutdown = std::move(state->on_shutdown);
+    }
+    if (on_shutdown) {
+      core->executor().Run([cb = std::move(on_shutdown)]() mutable { cb(absl::OkStatus()); });
+    }
   });
   return ERR_OK;
 }
@@ -93,9 +109,17 @@ void ListenerImpl::Shutdown() {
     }
     pcbs_.clear();
   });
-  // on_shutdown is queued behind every accept already queued; the caller waits for it.
+  // on_shutdown runs after the accepts already handed out; if none is pending, now (on the
+  // executor), and the caller waits for it.
+  absl::AnyInvocable<void(absl::Status)> on_shutdown;
+  {
+    absl::MutexLock lock(&state_->mu);
+    state_->shut = true;
+    if (state_->in_flight == 0) on_shutdown = std::move(state_->on_shutdown);
+  }
+  if (!on_shutdown) return;  // the last pending accept runs it
   auto done = std::make_shared<absl::Notification>();
-  core_->executor().Run([cb = std::move(on_shutdown_), done]() mutable {
+  core_->executor().Run([cb = std::move(on_shutdown), done]() mutable {
     cb(absl::OkStatus());
     done->Notify();
   });

@@ -1,7 +1,9 @@
 // EventEngine::Listener on lwIP: Bind() creates and binds pcbs at once (so port 0 reports the
 // chosen port), Start() listens. Accepted connections become LwipEndpoints, handed to
-// on_accept on the executor. Destroying the listener closes its pcbs and then runs
-// on_shutdown (on the executor). Connections already accepted are not affected.
+// on_accept on the thread that polled the SYN's handshake to completion (EngineCore::Deliver).
+// Destroying the listener closes its pcbs and then runs on_shutdown on the executor, after
+// every accept already handed out has returned. Connections already accepted are not
+// affected.
 #ifndef GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_LISTENER_H
 #define GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_LISTENER_H
 
@@ -10,8 +12,10 @@
 
 #include <memory>
 
-#include "absl/synchronization/notification.h"
 #include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 
 #include "lwip/tcp.h"
 #include "transport/engine/engine_core.h"
@@ -31,12 +35,20 @@ class ListenerImpl {
   void Shutdown();                                                     // any thread, once
 
  private:
+  // Shared with accepts handed out but not yet run: on_shutdown runs after the last of them.
+  struct AcceptState {
+    explicit AcceptState(EventEngine::Listener::AcceptCallback cb) : on_accept(std::move(cb)) {}
+    EventEngine::Listener::AcceptCallback on_accept;
+    absl::Mutex mu;
+    int in_flight ABSL_GUARDED_BY(mu) = 0;
+    bool shut ABSL_GUARDED_BY(mu) = false;
+    absl::AnyInvocable<void(absl::Status)> on_shutdown ABSL_GUARDED_BY(mu);
+  };
   static err_t OnAccept(void* arg, tcp_pcb* pcb, err_t err);
   EngineCore* core_;
-  std::shared_ptr<EventEngine::Listener::AcceptCallback> on_accept_;  // outlives queued accepts
-  absl::AnyInvocable<void(absl::Status)> on_shutdown_;
+  std::shared_ptr<AcceptState> state_;
   std::unique_ptr<MemoryAllocatorFactory> factory_;
-  // Poll thread only.
+  // Token holder only.
   std::vector<tcp_pcb*> pcbs_;
   bool started_ = false;
   uint64_t accepted_ = 0;

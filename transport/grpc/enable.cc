@@ -11,6 +11,7 @@
 #include "transport/engine/engine_core.h"
 #include "transport/grpc/grpc_version.h"
 #include "transport/grpc/iomgr_bridge.h"
+#include "transport/grpc/pollset_bridge.h"
 #include "transport/grpc/routing_engine.h"
 #include "transport/grpc/stats_file.h"
 #include "transport/grpc/version_check.h"
@@ -92,6 +93,12 @@ absl::Status Enable(const Options& options) {
   BridgeOptions bo;
   bo.wildcard_also_on_kernel = options.wildcard_also_on_kernel;
   InstallIomgrBridge(g_core, bo);
+  // gRPC's pollers spin on the stack (run to completion); the background poller then only
+  // blocks. BYPASS_IDLE=spin keeps a dedicated spinning poller instead.
+  if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
+    g_core->stack().SpinInBackground(false);
+    InstallPollsetBridge(g_core, options.stack.idle.spin);
+  }
 #endif
   if (options.stats_file_enabled) {
     absl::StatusOr<std::unique_ptr<StatsFileWriter>> w = StatsFileWriter::Start(
@@ -149,6 +156,13 @@ absl::StatusOr<Stats> GetStats() {
   add("poll.commands", ps.commands);
   add("poll.timer_runs", ps.timer_runs);
   add("poll.tx_frames", ps.tx_frames);
+  add("poll.background_passes", ps.background_passes);
+  add("poll.wakeups", ps.wakeups);
+  add("poll.spins", ps.spins);
+  add("poll.spin_passes", ps.spin_passes);
+  add("poll.run_inline", ps.inline_runs);
+  add("poll.run_posted", ps.posted_runs);
+  add("poll.completions_run_by_poller", ps.deferred_run);
   uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0;
   stack.RunSync([&] {  // the netif lives on the poll thread (0s once the stack has stopped)
     const NetifCounters& nc = stack.netif().counters();
@@ -183,6 +197,12 @@ absl::StatusOr<Stats> GetStats() {
   add("engine.bytes_read", e.bytes_read.Get());
   add("engine.bytes_written", e.bytes_written.Get());
   add("engine.write_stalls", e.write_stalls.Get());
+  add("engine.completions_inline", e.completions_inline.load());
+  add("engine.completions_executor", e.completions_executor.load());
+  const PollsetBridgeStats pb = GetPollsetBridgeStats();
+  add("grpc.pollset_spins", pb.spins);
+  add("grpc.pollset_spins_kicked", pb.spins_kicked);
+  add("grpc.pollset_not_spun", pb.not_spun);
   const BridgeStats b = GetBridgeStats();
   add("grpc.bypass_connects", b.bypass_connects);
   add("grpc.bypass_accepts", b.bypass_accepts);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "src/core/lib/resource_quota/resource_quota.h"
 #include "transport/engine/address.h"
 #include "transport/engine/engine_core.h"
+#include "transport/engine/lwip_endpoint.h"
 #include "transport/engine/lwip_engine.h"
 
 extern grpc_tcp_client_vtable grpc_posix_tcp_client_vtable;
@@ -44,6 +46,24 @@ std::unique_ptr<engine::LwipEventEngine> g_engine;
 BridgeOptions g_options;
 std::atomic<uint64_t> g_bypass_connects{0}, g_kernel_connects{0}, g_bypass_listeners{0},
     g_kernel_listeners{0}, g_bypass_accepts{0}, g_open_endpoints{0};
+
+// gRPC's execution contexts for a callback from the engine. Completions run to completion on
+// whichever thread polled them: a gRPC poller already has an ExecCtx (its closures are then
+// flushed by that poller, or by the caller of grpc_endpoint_read when a read completes inline),
+// the background poller and the engine's executor have none.
+class CallbackScope {
+ public:
+  CallbackScope() {
+    if (grpc_core::ExecCtx::Get() == nullptr) {
+      app_ctx_.emplace();
+      exec_ctx_.emplace();
+    }
+  }
+
+ private:
+  std::optional<grpc_core::ApplicationCallbackExecCtx> app_ctx_;
+  std::optional<grpc_core::ExecCtx> exec_ctx_;
+};
 
 EE::ResolvedAddress ToEE(const grpc_resolved_address* a) {
   return EE::ResolvedAddress(reinterpret_cast<const sockaddr*>(a->addr), a->len);
@@ -82,16 +102,16 @@ void EpRead(grpc_endpoint* base, grpc_slice_buffer* slices, grpc_closure* cb, bo
   }
   ep->refs++;
   ep->read_out = slices;
-  EE::Endpoint::ReadArgs args{1};
-  ep->ee->Read(
+  // May complete before it returns (the data is there): the closure then runs from the
+  // caller's ExecCtx, after it returns.
+  static_cast<engine::LwipEndpoint*>(ep->ee.get())->ReadMayCompleteInline(
       [ep, cb](absl::Status st) {
-        grpc_core::ApplicationCallbackExecCtx app_ctx;
-        grpc_core::ExecCtx exec_ctx;
+        CallbackScope scope;
         grpc_slice_buffer_move_into(ep->read_buf.c_slice_buffer(), ep->read_out);
         grpc_core::ExecCtx::Run(DEBUG_LOCATION, cb, st);
         Unref(ep);
       },
-      &ep->read_buf, &args);
+      &ep->read_buf);
 }
 
 void EpWrite(grpc_endpoint* base, grpc_slice_buffer* slices, grpc_closure* cb, void*, int) {
@@ -106,15 +126,15 @@ void EpWrite(grpc_endpoint* base, grpc_slice_buffer* slices, grpc_closure* cb, v
     ep->write_buf.Append(Slice(grpc_slice_ref(slices->slices[i])));  // gRPC keeps them alive
   }
   ep->refs++;
-  ep->ee->Write(
+  // The write goes to lwIP and tx_burst on this thread when the stack token is free.
+  static_cast<engine::LwipEndpoint*>(ep->ee.get())->WriteMayCompleteInline(
       [ep, cb](absl::Status st) {
-        grpc_core::ApplicationCallbackExecCtx app_ctx;
-        grpc_core::ExecCtx exec_ctx;
+        CallbackScope scope;
         ep->write_buf.Clear();
         grpc_core::ExecCtx::Run(DEBUG_LOCATION, cb, st);
         Unref(ep);
       },
-      &ep->write_buf, nullptr);
+      &ep->write_buf);
 }
 
 void EpShutdown(grpc_endpoint* base, grpc_error_handle) {
@@ -187,8 +207,7 @@ int64_t ClientConnect(grpc_closure* on_connect, grpc_endpoint** endpoint,
   const grpc_core::Duration timeout = deadline - grpc_core::Timestamp::Now();
   EE::ConnectionHandle h = g_engine->Connect(
       [on_connect, endpoint](absl::StatusOr<std::unique_ptr<EE::Endpoint>> r) {
-        grpc_core::ApplicationCallbackExecCtx app_ctx;
-        grpc_core::ExecCtx exec_ctx;
+        CallbackScope scope;
         absl::Status st = r.status();
         if (r.ok()) *endpoint = WrapEndpoint(std::move(*r));
         grpc_core::ExecCtx::Run(DEBUG_LOCATION, on_connect, st);
@@ -223,7 +242,7 @@ struct BridgeServer {
   grpc_closure* shutdown_complete;
   grpc_tcp_server* posix = nullptr;
   std::unique_ptr<EE::Listener> listener;
-  std::unique_ptr<grpc_event_engine::experimental::MemoryAllocatorFactory> factory;
+  grpc_core::ResourceQuotaRefPtr quota;  // the server's (ServerBuilder::SetResourceQuota)
   std::vector<grpc_closure*> shutdown_starting;
   std::vector<grpc_pollset*> pollsets;
   std::atomic<size_t> next_pollset{0};
@@ -284,16 +303,14 @@ grpc_error_handle ServerCreate(grpc_closure* shutdown_complete,
     s->self.reset();
     return err;
   }
-  grpc_core::ResourceQuotaRefPtr quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
-  if (quota == nullptr) quota = grpc_core::ResourceQuota::Default();
-  s->factory = std::make_unique<QuotaFactory>(quota);
+  s->quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
+  if (s->quota == nullptr) s->quota = grpc_core::ResourceQuota::Default();
   *server = AsServer(s);
   return absl::OkStatus();
 }
 
 void BypassAccepted(BridgeServer* s, std::unique_ptr<EE::Endpoint> ee) {
-  grpc_core::ApplicationCallbackExecCtx app_ctx;
-  grpc_core::ExecCtx exec_ctx;
+  CallbackScope scope;
   g_bypass_accepts++;
   auto* acceptor = static_cast<grpc_tcp_server_acceptor*>(gpr_zalloc(sizeof(grpc_tcp_server_acceptor)));
   acceptor->from_server = AsServer(s);
@@ -319,7 +336,9 @@ grpc_error_handle EnsureListener(BridgeServer* s) {
         if (std::shared_ptr<BridgeServer> sp = weak.lock()) BypassAccepted(sp.get(), std::move(ep));
       },
       [](absl::Status) {}, grpc_event_engine::experimental::ChannelArgsEndpointConfig(s->args),
-      std::make_unique<QuotaFactory>(grpc_core::ResourceQuota::Default()));
+      // Connections accepted over the bypass are charged to the server's quota, as the
+      // posix server's are.
+      std::make_unique<QuotaFactory>(s->quota));
   if (!l.ok()) return l.status();
   s->listener = std::move(*l);
   g_bypass_listeners++;
@@ -420,6 +439,13 @@ grpc_tcp_server_vtable g_server_vtable = {
 
 void InstallIomgrBridge(engine::EngineCore* core, const BridgeOptions& options) {
   g_core = core;
+  // Every pass over the stack runs in gRPC's execution contexts: the completions it runs call
+  // into gRPC, and gRPC's memory quota (reserved on the stack for received data) wakes its
+  // reclaimer through ExecCtx::Run.
+  core->stack().SetScope([](absl::FunctionRef<void()> fn) {
+    CallbackScope scope;
+    fn();
+  });
   g_engine = std::make_unique<engine::LwipEventEngine>(core);
   g_options = options;
   grpc_set_tcp_client_impl(&g_client_vtable);

@@ -19,7 +19,8 @@ ABSL_FLAG(std::string, bypass_vlan, "", "VLAN id 1..4094 (BYPASS_VLAN)");
 ABSL_FLAG(std::string, bypass_mtu, "", "IP MTU 576..9000 (BYPASS_MTU)");
 ABSL_FLAG(std::string, bypass_faults, "", "drop=P,reorder=P,seed=N,tx_limit=N: fault injection for tests (BYPASS_FAULTS)");
 ABSL_FLAG(std::string, bypass_descriptors, "", "RX and TX ring size, 64..4096 (BYPASS_DESCRIPTORS)");
-ABSL_FLAG(std::string, bypass_idle, "", "busy | spin | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
+ABSL_FLAG(std::string, bypass_idle, "", "poll | spin | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
+ABSL_FLAG(std::string, bypass_poll_us, "", "microseconds a poller spins before blocking (BYPASS_POLL_US)");
 ABSL_FLAG(std::string, bypass_mbufs, "", "mbufs per port beyond the rings (BYPASS_MBUFS)");
 ABSL_FLAG(std::string, bypass_offloads, "", "1 (default) or 0 (BYPASS_OFFLOADS)");
 
@@ -112,25 +113,25 @@ absl::StatusOr<std::vector<uint16_t>> ParsePorts(const std::string& name, const 
 absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string& v) {
   IdleConfig c;
   std::vector<std::string> parts = absl::StrSplit(v, ':');
-  if (parts[0] == "busy" && parts.size() == 1) return c;
+  if ((parts[0] == "poll" || parts[0] == "busy") && parts.size() == 1) return c;
   if (parts[0] == "spin" && parts.size() == 1) {
-    c.yield = false;
+    c.spin_forever = true;
     return c;
   }
   if (parts[0] == "backoff" && (parts.size() == 1 || parts.size() == 3)) {
-    c.busy = false;
     if (parts.size() == 3) {
       uint32_t spin, sleep;
       if (!absl::SimpleAtoi(parts[1], &spin) || !absl::SimpleAtoi(parts[2], &sleep) ||
-          sleep == 0 || sleep > 100000) {
-        return Bad(name, v, "has bad backoff times", "backoff:SPIN_US:SLEEP_US, sleep 1..100000");
+          spin > 1000000 || sleep == 0 || sleep > 100000) {
+        return Bad(name, v, "has bad backoff times",
+                   "backoff:SPIN_US:SLEEP_US, spin 0..1000000, sleep 1..100000");
       }
       c.spin = absl::Microseconds(spin);
       c.sleep = absl::Microseconds(sleep);
     }
     return c;
   }
-  return Bad(name, v, "is not an idle mode", "busy, spin, backoff or backoff:SPIN_US:SLEEP_US");
+  return Bad(name, v, "is not an idle mode", "poll, spin, backoff or backoff:SPIN_US:SLEEP_US");
 }
 
 absl::StatusOr<FaultConfig> ParseFaults(const std::string& name, const std::string& v) {
@@ -199,6 +200,11 @@ absl::StatusOr<StackConfig> StackConfigFromEnvironment() {
     if (!i.ok()) return i.status();
     c.idle = *i;
   }
+  if (auto v = Lookup("BYPASS_POLL_US", FLAGS_bypass_poll_us)) {
+    absl::StatusOr<uint32_t> n = ParseUint("BYPASS_POLL_US", *v, 0, 1000000);
+    if (!n.ok()) return n.status();
+    c.idle.spin = absl::Microseconds(*n);
+  }
   if (auto v = Lookup("BYPASS_FAULTS", FLAGS_bypass_faults)) {
     absl::StatusOr<FaultConfig> f = ParseFaults("BYPASS_FAULTS", *v);
     if (!f.ok()) return f.status();
@@ -228,9 +234,11 @@ std::string DescribeConfig(const StackConfig& c) {
   absl::StrAppend(&s, " ports ", absl::StrJoin(c.ports, ","), " mtu ", c.mtu);
   if (c.vlan) absl::StrAppend(&s, " vlan ", c.vlan);
   absl::StrAppend(&s, " idle ",
-                  c.idle.busy ? std::string(c.idle.yield ? "busy" : "spin")
-                              : absl::StrCat("backoff:", absl::ToInt64Microseconds(c.idle.spin),
-                                             ":", absl::ToInt64Microseconds(c.idle.sleep)));
+                  c.idle.spin_forever
+                      ? std::string("spin")
+                      : absl::StrCat("poll ", absl::ToInt64Microseconds(c.idle.spin),
+                                     " us, then block (sleeps up to ",
+                                     absl::ToInt64Microseconds(c.idle.sleep), " us)"));
   absl::StrAppend(&s, " eal '", c.eal, "'");
   return s;
 }

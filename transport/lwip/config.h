@@ -26,18 +26,17 @@ struct Ipv6Prefix {
   std::string ToString() const;
 };
 
-// Idle behaviour of the poll loop.
-//  busy (default): polls without sleeping, but an idle iteration calls sched_yield(), so that
-//    gRPC's threads sharing the core run at once instead of waiting for the poller's time
-//    slice to end (on a core of its own, the yield returns at once). Lowest latency when the
-//    poller shares cores with the application, as on small machines.
-//  spin: polls and never yields (rte_pause): for a core reserved for the poller (isolcpus).
-//  backoff: an idle loop spins for `spin`, then sleeps up to `sleep` at a time; work posted
-//    from another thread wakes it at once. Least CPU when idle.
+// Idle behaviour of the threads that poll the ports (DESIGN.md, threading: spin, then block).
+//  poll (default): a thread that finds no work keeps polling for `spin` (BYPASS_POLL_US, like
+//    Onload's EF_POLL_USEC), then blocks: on the ports' RX interrupt fds where the PMD has
+//    them (net_tap), else in sleeps that grow from 50 us to `sleep`. Work posted by another
+//    thread wakes it at once. With the gRPC bridge, gRPC's own pollers do the spinning.
+//  spin: never blocks (for a core reserved for the poller, isolcpus).
+// `backoff[:SPIN_US:SLEEP_US]` is `poll` with other times; `busy` (the old default, which
+// yielded the core on every idle iteration) is read as `poll`.
 struct IdleConfig {
-  bool busy = true;
-  bool yield = true;  // busy mode: sched_yield() on idle iterations
-  absl::Duration spin = absl::Microseconds(200);
+  bool spin_forever = false;
+  absl::Duration spin = absl::Microseconds(100);
   absl::Duration sleep = absl::Microseconds(1000);
 };
 
@@ -60,7 +59,7 @@ struct StackConfig {
   std::vector<uint16_t> ports{0};   // BYPASS_PORTS ("0" or "0,1")
   uint16_t vlan = 0;                // BYPASS_VLAN (1..4094)
   uint16_t mtu = 1500;              // BYPASS_MTU (576..9000)
-  IdleConfig idle;                  // BYPASS_IDLE: busy | backoff[:SPIN_US:SLEEP_US]
+  IdleConfig idle;                  // BYPASS_IDLE, BYPASS_POLL_US
   uint32_t mbufs = 16384;           // BYPASS_MBUFS: mbufs per port beyond the rings
   uint16_t descriptors = 1024;      // BYPASS_DESCRIPTORS: RX and TX ring size (64..4096)
   bool offloads = true;             // BYPASS_OFFLOADS=0 forces software checksums

@@ -1,12 +1,16 @@
 #include "transport/lwip/stack.h"
 
+#include <poll.h>
 #include <pthread.h>
-#include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_pause.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -80,26 +84,33 @@ absl::Status Stack::Init() {
   dc.fault_tx_limit = config_.faults.tx_limit;
   device_ = std::make_unique<dpdk::Device>(dc);
 
-  // lwIP is set up on the poll thread itself (it owns lwIP from the first call on).
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
+
+  // lwIP is set up by the background poller, holding the token.
   absl::Status init_status;
   absl::Notification ready;
   thread_ = std::thread([this, &init_status, &ready] {
-    poll_thread_id_ = std::this_thread::get_id();
     pthread_setname_np(pthread_self(), "bypass-poll");
-    dpdk::PinToMainLcore();  // see dpdk/eal.h: only the poll thread stays on EAL's lcore
-    if (!g_lwip_initialised) {
-      lwip_init();
-      g_lwip_initialised = true;
+    dpdk::PinToMainLcore();  // see dpdk/eal.h: only this thread stays on EAL's lcore
+    {
+      TakeToken();
+      if (!g_lwip_initialised) {
+        lwip_init();
+        g_lwip_initialised = true;
+      }
+      absl::StatusOr<std::unique_ptr<DpdkNetif>> n = DpdkNetif::Create(device_.get(), config_);
+      if (n.ok()) netif_ = *std::move(n);
+      if (!n.ok()) stopped_ = true;
+      ReleaseToken();
+      if (!n.ok()) {
+        init_status = n.status();
+        ready.Notify();
+        return;
+      }
     }
-    absl::StatusOr<std::unique_ptr<DpdkNetif>> n = DpdkNetif::Create(device_.get(), config_);
-    if (!n.ok()) {
-      init_status = n.status();
-      ready.Notify();
-      return;
-    }
-    netif_ = *std::move(n);
     ready.Notify();
-    Loop();
+    Background();
   });
   ready.WaitForNotification();
   if (!init_status.ok()) {
@@ -111,6 +122,7 @@ absl::Status Stack::Init() {
 
 Stack::~Stack() {
   Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
   g_stack_running = false;
 }
 
@@ -118,30 +130,128 @@ void Stack::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
-    stop_requested_.store(true, std::memory_order_release);
-    wake_.Signal();
+    stop_requested_.store(true, std::memory_order_seq_cst);
   }
+  Wake();
   if (thread_.joinable()) thread_.join();
   absl::MutexLock lock(&mu_);
   commands_.clear();
 }
 
+// ---------------------------------------------------------------------------------------
+// The token
+
+bool Stack::TryTakeToken() {
+  if (!token_.TryLock()) return false;
+  holder_.store(std::this_thread::get_id(), std::memory_order_release);
+  return true;
+}
+
+void Stack::TakeToken() {
+  token_.Lock();
+  holder_.store(std::this_thread::get_id(), std::memory_order_release);
+}
+
+std::vector<absl::AnyInvocable<void()>> Stack::ReleaseToken() {
+  std::vector<absl::AnyInvocable<void()>> done;
+  for (;;) {
+    if (done.empty()) {
+      done.swap(deferred_);
+    } else {
+      for (auto& fn : deferred_) done.push_back(std::move(fn));
+      deferred_.clear();
+    }
+    holder_.store(std::thread::id(), std::memory_order_release);
+    token_.Unlock();
+    // A command posted while we held the token would otherwise wait for the next pass.
+    if (!has_commands_.load(std::memory_order_seq_cst) || !TryTakeToken()) return done;
+    if (!stopped_) {
+      CommandStage();
+      TxStage();
+    }
+  }
+}
+
+void Stack::InScope(absl::FunctionRef<void()> fn) {
+  Scope* scope = scope_.load(std::memory_order_acquire);
+  if (scope == nullptr) {
+    fn();
+  } else {
+    (*scope)(fn);
+  }
+}
+
+void Stack::SetScope(Scope scope) {
+  scope_.store(new Scope(std::move(scope)), std::memory_order_release);
+}
+
+void Stack::RunCompletions(std::vector<absl::AnyInvocable<void()>> fns) {
+  if (fns.empty()) return;
+  deferred_run_.fetch_add(fns.size(), std::memory_order_relaxed);
+  for (auto& fn : fns) fn();
+}
+
+void Stack::Defer(absl::AnyInvocable<void()> fn) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // (Callers hold the token: HoldsToken(), which the analysis cannot see.)
+  deferred_.push_back(std::move(fn));
+}
+
+uint32_t Stack::Poll() {
+  uint32_t work = 0;
+  InScope([&] {
+    if (!TryTakeToken()) return;
+    if (!stopped_) work = PassLocked();
+    std::vector<absl::AnyInvocable<void()>> done = ReleaseToken();
+    work += static_cast<uint32_t>(done.size());
+    RunCompletions(std::move(done));
+  });
+  return work;
+}
+
+bool Stack::Run(absl::AnyInvocable<void()> fn) {
+  if (HoldsToken()) {
+    fn();
+    return true;
+  }
+  if (stop_requested_.load(std::memory_order_acquire)) return false;
+  bool ran = false;
+  InScope([&] {
+    if (!TryTakeToken()) return;
+    if (stopped_) {
+      ReleaseToken();
+      return;
+    }
+    ran = true;
+    fn();
+    CommandStage();
+    TxStage();
+    std::vector<absl::AnyInvocable<void()>> done = ReleaseToken();
+    RunCompletions(std::move(done));
+  });
+  if (ran) {
+    inline_runs_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  posted_runs_.fetch_add(1, std::memory_order_relaxed);
+  return Post(std::move(fn));
+}
+
 bool Stack::Post(absl::AnyInvocable<void()> fn) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return false;
-  commands_.push_back(std::move(fn));
-  has_commands_.store(true, std::memory_order_release);
-  if (sleeping_) wake_.Signal();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    commands_.push_back(std::move(fn));
+    has_commands_.store(true, std::memory_order_seq_cst);
+  }
+  // The token is free (its holder left before seeing the command) and no one may poll soon:
+  // the background poller takes it.
+  if (sleeping_.load(std::memory_order_seq_cst)) Wake();
   return true;
 }
 
 bool Stack::RunSync(absl::AnyInvocable<void()> fn) {
-  if (OnPollThread()) {
-    fn();
-    return true;
-  }
   absl::Notification done;
-  if (!Post([&fn, &done] {
+  if (!Run([&fn, &done] {
         fn();
         done.Notify();
       })) {
@@ -151,27 +261,128 @@ bool Stack::RunSync(absl::AnyInvocable<void()> fn) {
   return true;
 }
 
-// ---------------------------------------------------------------------------------------
-// The poll loop
+bool Stack::BeginSpin() {
+  bool expected = false;
+  if (!spinner_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return false;
+  spinner_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  spins_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
 
-void Stack::Loop() {
-  for (;;) {
-    uint32_t work = 0;
-    work += RxStage();
-    work += InputStage();
-    work += CommandStage();
-    work += TimerStage();
-    work += TxStage();
-    iterations_.Inc();
-    // Posted commands are run before the loop ends (Stop() runs them too).
-    if (work == 0 && stop_requested_.load(std::memory_order_acquire)) break;
-    Idle(work);
+void Stack::EndSpin(bool idle) {
+  spinner_thread_.store(std::thread::id(), std::memory_order_relaxed);
+  spinner_.store(false, std::memory_order_seq_cst);
+  if (idle && sleeping_.load(std::memory_order_seq_cst)) Wake();
+}
+
+void Stack::Wake() {
+  const uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+// ---------------------------------------------------------------------------------------
+// The background poller
+
+void Stack::Background() {
+  constexpr absl::Duration kMinSleep = absl::Microseconds(50);
+  constexpr absl::Duration kTimerTick = absl::Milliseconds(10);  // lwIP's TCP timer
+  // While another thread spins: how often to look whether it went to run a long handler.
+  constexpr absl::Duration kSpinnerCheck = absl::Milliseconds(1);
+  bool interrupts = true;
+  for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
+  uint64_t idle_since = 0;
+  absl::Duration sleep = kMinSleep;
+  const uint64_t spin_tsc =
+      static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    if (spinner_.load(std::memory_order_acquire)) {
+      // Another thread polls: keep only the timers going (and take over if it stops).
+      idle_since = 0;
+      Block(kSpinnerCheck, /*use_interrupts=*/false);
+      Poll();
+      continue;
+    }
+    const uint32_t work = Poll();
+    background_passes_.Inc();
+    if (work > 0) {
+      idle_since = 0;
+      sleep = kMinSleep;
+      continue;
+    }
+    idle_iterations_.Inc();
+    if (config_.idle.spin_forever) {
+      rte_pause();
+      continue;
+    }
+    const uint64_t tsc = rte_get_tsc_cycles();
+    if (idle_since == 0) idle_since = tsc;
+    if (tsc - idle_since < spin_tsc && spin_in_background_.load(std::memory_order_relaxed)) {
+      rte_pause();
+      continue;
+    }
+    sleeps_.Inc();
+    if (interrupts) {
+      Block(kTimerTick, /*use_interrupts=*/true);
+    } else {
+      // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that
+      // stays full, or a link that is down, must not turn this into a busy loop.)
+      Block(sleep, /*use_interrupts=*/false);
+      sleep = std::min(sleep * 2, config_.idle.sleep);
+    }
   }
-  // Shutdown on the poll thread: run what was posted, flush, remove the interface.
+  // Shutdown: run what was posted, flush, remove the interface.
+  TakeToken();
   CommandStage();
   TxStage();
   netif_.reset();
+  stopped_ = true;
+  std::vector<absl::AnyInvocable<void()>> done = ReleaseToken();
+  InScope([&] { RunCompletions(std::move(done)); });
   // Frames still queued in the device are freed by its destructor.
+}
+
+void Stack::Block(absl::Duration timeout, bool use_interrupts) {
+  std::vector<pollfd> fds;
+  fds.push_back({wake_fd_, POLLIN, 0});
+  if (use_interrupts) {
+    for (const auto& p : ports_) {
+      for (int fd : p->RxInterruptFds()) fds.push_back({fd, POLLIN, 0});
+      p->ArmRxInterrupts(true);
+    }
+  }
+  sleeping_.store(true, std::memory_order_seq_cst);
+  if (!has_commands_.load(std::memory_order_seq_cst) &&
+      !stop_requested_.load(std::memory_order_seq_cst)) {
+    const timespec ts = absl::ToTimespec(timeout);
+    if (ppoll(fds.data(), fds.size(), &ts, nullptr) > 0) {
+      wakeups_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  sleeping_.store(false, std::memory_order_seq_cst);
+  if (fds[0].revents & POLLIN) {
+    uint64_t n;
+    (void)!read(wake_fd_, &n, sizeof(n));
+  }
+  if (use_interrupts) {
+    for (const auto& p : ports_) p->ArmRxInterrupts(false);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The stages of a pass (token holder)
+
+uint32_t Stack::PassLocked() {
+  uint32_t work = 0;
+  work += RxStage();
+  work += InputStage();
+  work += CommandStage();
+  work += TimerStage();
+  work += TxStage();
+  iterations_.Inc();
+  if (spinner_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    spin_passes_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return work;
 }
 
 uint32_t Stack::RxStage() {
@@ -228,46 +439,25 @@ uint32_t Stack::TxStage() {
   return n;
 }
 
-void Stack::Idle(uint32_t work) {
-  if (work > 0) {
-    idle_since_tsc_ = 0;
-    return;
-  }
-  idle_iterations_.Inc();
-  if (config_.idle.busy) {
-    if (config_.idle.yield) {
-      sched_yield();  // let threads sharing this core run now (IdleConfig)
-    } else {
-      rte_pause();
-    }
-    return;
-  }
-  const uint64_t tsc = rte_get_tsc_cycles();
-  if (idle_since_tsc_ == 0) idle_since_tsc_ = tsc;
-  const uint64_t spin_tsc =
-      static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
-  // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that stays
-  // full, or a link that is down, must not turn the backoff into a busy loop.)
-  if (tsc - idle_since_tsc_ < spin_tsc) {
-    rte_pause();
-    return;
-  }
-  // Sleep until posted work arrives or the sleep ends (frames are picked up after it).
-  absl::MutexLock lock(&mu_);
-  if (!commands_.empty() || stopping_) return;
-  sleeping_ = true;
-  sleeps_.Inc();
-  wake_.WaitWithTimeout(&mu_, config_.idle.sleep);
-  sleeping_ = false;
-}
-
 // ---------------------------------------------------------------------------------------
 // Statistics
 
 PollStats Stack::poll_stats() const {
-  return PollStats{iterations_.Get(),  idle_iterations_.Get(), sleeps_.Get(),
-                   rx_frames_.Get(),   input_frames_.Get(),    commands_run_.Get(),
-                   timer_runs_.Get(),  tx_frames_.Get()};
+  return PollStats{iterations_.Get(),
+                   idle_iterations_.Get(),
+                   sleeps_.Get(),
+                   rx_frames_.Get(),
+                   input_frames_.Get(),
+                   commands_run_.Get(),
+                   timer_runs_.Get(),
+                   tx_frames_.Get(),
+                   deferred_run_.load(std::memory_order_relaxed),
+                   inline_runs_.load(std::memory_order_relaxed),
+                   posted_runs_.load(std::memory_order_relaxed),
+                   background_passes_.Get(),
+                   spins_.load(std::memory_order_relaxed),
+                   spin_passes_.load(std::memory_order_relaxed),
+                   wakeups_.load(std::memory_order_relaxed)};
 }
 
 uint32_t LwipStats::Used(const std::string& pool) const {

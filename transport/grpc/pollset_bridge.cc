@@ -1,0 +1,124 @@
+#include "transport/grpc/pollset_bridge.h"
+#include "transport/grpc/grpc_version.h"
+// gRPC < 1.60 only (iomgr pollsets); see pollset_bridge.h.
+#if !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+
+#include <grpc/support/log.h>
+#include <grpc/support/sync.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "src/core/lib/iomgr/exec_ctx.h"
+#include "src/core/lib/iomgr/pollset.h"
+#include "transport/engine/engine_core.h"
+
+extern grpc_pollset_vtable grpc_posix_pollset_vtable;
+
+namespace grpc_bypass {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+engine::EngineCore* g_core = nullptr;
+Clock::duration g_spin{};
+grpc_pollset_vtable g_posix;    // what we wrap (epoll1 through the posix vtable)
+grpc_pollset_vtable g_vtable;
+// The pollset the one spinning thread waits on, and whether it was kicked since. Set and
+// read with the pollset's mutex held on the kick side (gRPC kicks with it held), so a kick
+// is either seen here or left to epoll1 (kicked_without_poller), never lost.
+std::atomic<grpc_pollset*> g_spinning{nullptr};
+std::atomic<bool> g_kicked{false};
+// epoll1 and poll both put the pollset's mutex first; checked at every init.
+std::atomic<bool> g_layout_ok{true};
+std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_not_spun{0};
+
+void Init(grpc_pollset* ps, gpr_mu** mu) {
+  g_posix.init(ps, mu);
+  if (*mu != reinterpret_cast<gpr_mu*>(ps) && g_layout_ok.exchange(false)) {
+    gpr_log(GPR_ERROR, "grpc-bypass: unexpected pollset layout; gRPC's pollers will not poll "
+                       "the bypass stack (the background poller does)");
+  }
+}
+
+void Shutdown(grpc_pollset* ps, grpc_closure* closure) {
+  if (g_spinning.load(std::memory_order_acquire) == ps) g_kicked.store(true, std::memory_order_release);
+  g_posix.shutdown(ps, closure);
+}
+
+grpc_error_handle Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
+  if (g_spinning.load(std::memory_order_acquire) == ps) g_kicked.store(true, std::memory_order_release);
+  return g_posix.kick(ps, worker);
+}
+
+// Spins on the stack until the pollset is kicked, `spin` has passed since the last work, or
+// the deadline. Returns whether it was kicked.
+bool Spin(grpc_core::Timestamp deadline) {
+  grpc_core::ExecCtx* ctx = grpc_core::ExecCtx::Get();
+  ctx->InvalidateNow();
+  const grpc_core::Duration left = deadline - ctx->Now();
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point hard_end =
+      left.millis() > 3600 * 1000 ? Clock::time_point::max()
+                                  : start + std::chrono::milliseconds(std::max<int64_t>(0, left.millis()));
+  Clock::time_point end = std::min(hard_end, start + g_spin);
+  Stack& stack = g_core->stack();
+  for (;;) {
+    const uint32_t work = stack.Poll();
+    if (ctx->HasWork()) ctx->Flush();  // chttp2, the completion queue: on this thread
+    if (g_kicked.load(std::memory_order_acquire)) return true;
+    const Clock::time_point now = Clock::now();
+    if (work > 0) end = std::min(hard_end, now + g_spin);
+    if (now >= end) return false;
+  }
+}
+
+grpc_error_handle Work(grpc_pollset* ps, grpc_pollset_worker** worker,
+                       grpc_core::Timestamp deadline) {
+  if (g_layout_ok.load(std::memory_order_relaxed) && g_core->stack().BeginSpin()) {
+    gpr_mu* mu = reinterpret_cast<gpr_mu*>(ps);  // held by our caller
+    g_kicked.store(false, std::memory_order_relaxed);
+    g_spinning.store(ps, std::memory_order_release);
+    gpr_mu_unlock(mu);
+    const bool kicked = Spin(deadline);
+    g_spinning.store(nullptr, std::memory_order_release);
+    g_core->stack().EndSpin(/*idle=*/!kicked);
+    g_spins.fetch_add(1, std::memory_order_relaxed);
+    if (kicked) g_spins_kicked.fetch_add(1, std::memory_order_relaxed);
+    grpc_core::ExecCtx::Get()->InvalidateNow();
+    gpr_mu_lock(mu);
+    // A kick during the spin was also passed to epoll1, which, with no worker of ours
+    // registered, remembered it (kicked_without_poller): this returns at once then.
+  } else {
+    g_not_spun.fetch_add(1, std::memory_order_relaxed);
+  }
+  return g_posix.work(ps, worker, deadline);
+}
+
+}  // namespace
+
+void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
+  if (spin <= absl::ZeroDuration()) return;
+  g_core = core;
+  g_spin = std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(spin));
+  g_posix = grpc_posix_pollset_vtable;
+  g_vtable = g_posix;
+  g_vtable.init = Init;
+  g_vtable.shutdown = Shutdown;
+  g_vtable.work = Work;
+  g_vtable.kick = Kick;
+  grpc_set_pollset_vtable(&g_vtable);
+}
+
+PollsetBridgeStats GetPollsetBridgeStats() {
+  return PollsetBridgeStats{g_spins.load(), g_spins_kicked.load(), g_not_spun.load()};
+}
+
+}  // namespace grpc_bypass
+
+#else   // gRPC >= 1.60: no iomgr pollsets to wrap.
+namespace grpc_bypass {
+void InstallPollsetBridge(engine::EngineCore*, absl::Duration) {}
+PollsetBridgeStats GetPollsetBridgeStats() { return {}; }
+}  // namespace grpc_bypass
+#endif  // !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE

@@ -1,0 +1,38 @@
+// gRPC 1.51's pollers drive the bypass stack (run to completion, DESIGN.md threading).
+//
+// A thread that waits for gRPC work (a completion queue's Next/Pluck, a sync server's
+// threads) calls grpc_pollset_work. Wrapped here: before gRPC's own epoll1 work blocks, the
+// waiting thread busy-polls the lwIP stack for up to `spin` (BYPASS_POLL_US) since the last
+// work it found, and runs what the frames complete on its own thread: lwIP input, the
+// endpoint's read completion, chttp2's parsing (an ExecCtx flush) and the completion-queue
+// event, which ends the spin (the kick of its own pollset), so the same thread goes on to
+// the handler that waits for that event. No hand-off in between. At most one thread spins at
+// a time (Stack::BeginSpin); the others wait in epoll1 as before, and a spin that finds
+// nothing hands the ports back to the stack's background poller (which blocks on RX
+// interrupts or sleeps).
+#ifndef GRPC_BYPASS_TRANSPORT_GRPC_POLLSET_BRIDGE_H
+#define GRPC_BYPASS_TRANSPORT_GRPC_POLLSET_BRIDGE_H
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace grpc_bypass {
+namespace engine {
+class EngineCore;
+}  // namespace engine
+
+// After the first grpc_init (which installs the posix pollset vtable this one wraps). With
+// spin == 0 gRPC's pollers never poll the stack (the background poller does it all).
+void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin);
+
+struct PollsetBridgeStats {
+  uint64_t spins;         // pollset_work calls that spun on the stack
+  uint64_t spins_kicked;  // ... and ended because their pollset got work (run to completion)
+  uint64_t not_spun;      // pollset_work calls that went straight to epoll1 (another spun)
+};
+PollsetBridgeStats GetPollsetBridgeStats();
+
+}  // namespace grpc_bypass
+
+#endif  // GRPC_BYPASS_TRANSPORT_GRPC_POLLSET_BRIDGE_H
