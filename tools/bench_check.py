@@ -34,7 +34,7 @@ def main():
         if int(r["count"]) <= 0:
             fail(f"no samples in {r['transport']} {r['workload']}")
     modes = {i["idle_mode"] for i in rep.get("idle", [])}
-    if modes != {"busy", "backoff"}:
+    if modes != {"poll", "spin"}:
         fail(f"idle CPU measurements: {sorted(modes)}")
     rows = list(csv.DictReader(open(os.path.join(d, "report.csv"))))
     if len(rows) != len(runs):

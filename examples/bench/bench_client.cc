@@ -35,6 +35,7 @@
 #include "proto/bench.grpc.pb.h"
 #include "examples/common/sample_main.h"
 
+ABSL_FLAG(int, round, 1, "tools/bench --rounds: the round number, copied into the report");
 ABSL_FLAG(std::string, target, "127.0.0.1:50060", "bench_server address");
 ABSL_FLAG(std::string, transport, "kernel", "kernel | bypass | inproc");
 ABSL_FLAG(std::string, workload, "unary",
@@ -217,13 +218,13 @@ Result RunStreamThroughput(bench::Bench::Stub* stub, const bench::Payload& req, 
   return r;
 }
 
-double ServerCpu(bench::Bench::Stub* stub) {
+bench::CpuReply ServerCpu(bench::Bench::Stub* stub) {
   grpc::ClientContext ctx;
   bench::CpuRequest req;
   bench::CpuReply resp;
   grpc::Status st = stub->Cpu(&ctx, req, &resp);
   if (!st.ok()) Die("Cpu", st);
-  return resp.user_s() + resp.system_s();
+  return resp;
 }
 
 double SelfCpu() {
@@ -264,8 +265,9 @@ int main(int argc, char** argv) {
   bench::Payload req;
   req.set_data(std::string(payload, 'b'));
   const bool remote = transport != "inproc";
-  const double server_cpu0 = remote ? ServerCpu(stub.get()) : 0;
+  const bench::CpuReply server0 = remote ? ServerCpu(stub.get()) : bench::CpuReply();
   const double cpu0 = SelfCpu();
+  const int64_t csw0 = grpc_bypass::bench::ProcessContextSwitches();
   Result r;
   if (workload == "unary") {
     r = RunUnary(stub.get(), req, count, warmup, outstanding);
@@ -280,7 +282,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const double cpu = SelfCpu() - cpu0;
-  const double server_cpu = remote ? ServerCpu(stub.get()) - server_cpu0 : 0;
+  const int64_t csw = grpc_bypass::bench::ProcessContextSwitches() - csw0;
+  const bench::CpuReply server1 = remote ? ServerCpu(stub.get()) : bench::CpuReply();
+  const double server_cpu =
+      server1.user_s() + server1.system_s() - server0.user_s() - server0.system_s();
+  const int64_t server_csw = server1.context_switches() - server0.context_switches();
 
   bench::Run run;
   run.set_transport(transport);
@@ -299,6 +305,9 @@ int main(int argc, char** argv) {
   // approximately (the Cpu RPCs themselves are two more calls).
   run.set_cpu_s_per_1k_rpcs(cpu / r.ops * 1000);
   run.set_server_cpu_s_per_1k_rpcs(server_cpu / r.ops * 1000);
+  run.set_ctx_switches_per_rpc(static_cast<double>(csw) / r.ops);
+  run.set_server_ctx_switches_per_rpc(static_cast<double>(server_csw) / r.ops);
+  run.set_round(absl::GetFlag(FLAGS_round));
   if (workload == "unary") run.set_outstanding(outstanding);
   if (workload == "unary_open_loop") run.set_target_rate(absl::GetFlag(FLAGS_rate));
   std::string json;

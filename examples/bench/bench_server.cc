@@ -12,6 +12,8 @@
 #include "examples/common/sample_main.h"
 
 ABSL_FLAG(int, port, 50060, "port to listen on (all addresses)");
+ABSL_FLAG(int64_t, resource_quota_bytes, 0,
+          "ServerBuilder::SetResourceQuota with this many bytes (0: gRPC's default quota)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -23,5 +25,10 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
+  grpc::ResourceQuota quota("bench_server");
+  if (const int64_t q = absl::GetFlag(FLAGS_resource_quota_bytes); q > 0) {
+    quota.Resize(static_cast<size_t>(q));
+    builder.SetResourceQuota(quota);
+  }
   return m.ServeUntilSignal(builder, addr);
 }

@@ -11,6 +11,12 @@ void ProcessCpu(double* user_s, double* system_s) {
   *system_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+int64_t ProcessContextSwitches() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);  // Linux: the sum over every thread of the process
+  return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
 grpc::Status BenchService::Unary(grpc::ServerContext*, const ::bench::Payload* in,
                                  ::bench::Payload* out) {
   out->set_data(in->data());
@@ -41,6 +47,7 @@ grpc::Status BenchService::Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
   ProcessCpu(&u, &s);
   out->set_user_s(u);
   out->set_system_s(s);
+  out->set_context_switches(ProcessContextSwitches());
   return grpc::Status::OK;
 }
 

@@ -22,6 +22,8 @@ class BenchService final : public ::bench::Bench::Service {
 
 // getrusage(RUSAGE_SELF): user and system seconds of this process.
 void ProcessCpu(double* user_s, double* system_s);
+// Context switches of this process so far (voluntary + involuntary, all threads).
+int64_t ProcessContextSwitches();
 
 }  // namespace grpc_bypass::bench
 

@@ -217,27 +217,47 @@ TEST(LwipEngine, EndpointDestroyedWithReadAndWritePendingCompletesEachOnceWithAn
 TEST(LwipEngine, CancelConnectRacingWithCompletionRunsTheCallbackAtMostOnce) {
   LwipEventEngine ee(g_core);
   KernelServer server;
-  int cancelled = 0, completed = 0;
-  for (int i = 0; i < 200; ++i) {
-    auto calls = std::make_shared<std::atomic<int>>(0);
+  // The cancel follows the connect after a busy wait of 0..380 us: early ones find the
+  // connect pending (cancelled: the callback must never run), late ones find it finished
+  // (not cancelled: the callback runs exactly once). Both outcomes must occur, or the race
+  // was not exercised.
+  struct Attempt {
+    std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+    std::shared_ptr<absl::Notification> ran = std::make_shared<absl::Notification>();
+    bool cancelled = false;
+  };
+  std::vector<Attempt> attempts(400);
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    Attempt& a = attempts[i];
     auto handle = ee.Connect(
-        [calls](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>>) { (*calls)++; },
+        [calls = a.calls, ran = a.ran](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>>) {
+          if ((*calls)++ == 0) ran->Notify();
+        },
         Addr("198.18.0.1", server.port()), NullConfig(), NewAllocator(), 5s);
-    if (i % 3) std::this_thread::sleep_for(std::chrono::microseconds(50 * (i % 7)));
-    const bool was_cancelled = ee.CancelConnect(handle);
-    if (!was_cancelled) {  // it completed (or is completing): its callback must come, once
-      for (int w = 0; w < 400 && calls->load() == 0; ++w) absl::SleepFor(absl::Milliseconds(5));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20 * (i % 20));
+    while (std::chrono::steady_clock::now() < until) {
     }
-    absl::SleepFor(absl::Milliseconds(5));
-    if (was_cancelled) {
-      EXPECT_EQ(calls->load(), 0) << "iteration " << i;
+    a.cancelled = ee.CancelConnect(handle);
+  }
+  int cancelled = 0, completed = 0;
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    Attempt& a = attempts[i];
+    if (a.cancelled) {
       ++cancelled;
     } else {
-      EXPECT_EQ(calls->load(), 1) << "iteration " << i;
       ++completed;
+      EXPECT_TRUE(a.ran->WaitForNotificationWithTimeout(absl::Seconds(5))) << "attempt " << i;
     }
   }
+  // A cancelled callback would have run by now if it were going to (the connects finished
+  // long ago); run one more connect to completion to be sure the stack has moved on.
+  ASSERT_NE(ConnectOrDie(ee, "198.18.0.1", server.port()), nullptr);
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    EXPECT_EQ(attempts[i].calls->load(), attempts[i].cancelled ? 0 : 1) << "attempt " << i;
+  }
   std::printf("cancel race: %d cancelled, %d completed first\n", cancelled, completed);
+  EXPECT_GT(cancelled, 0) << "no connect was cancelled in time: the race was not exercised";
+  EXPECT_GT(completed, 0) << "every connect was cancelled: the race was not exercised";
   // A connect to a host that does not answer (no such host in this namespace) is cancelled.
   auto calls = std::make_shared<std::atomic<int>>(0);
   auto handle = ee.Connect([calls](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>>) { (*calls)++; },
@@ -299,6 +319,38 @@ TEST(LwipEngine, ReadBuffersAreReservedFromTheEndpointsAllocatorUntilFreed) {
   EXPECT_EQ(counter->reserved.load(), 0) << "and released when the slices are freed";
 }
 
+// Last: it stops the engine core for good.
+TEST(LwipEngine, ZzAfterTheStackStopsEveryCallbackStillRunsExactlyOnceWithAnError) {
+  LwipEventEngine ee(g_core);
+  KernelServer server(0, /*never_read=*/true);
+  auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+  ASSERT_NE(ep, nullptr);
+  g_core->Shutdown();  // the stack and the executor stop (as at process exit)
+  std::atomic<int> reads{0}, writes{0}, connects{0};
+  absl::Status read_st, write_st, connect_st;
+  SliceBuffer rbuf, wbuf;
+  wbuf.Append(Slice::FromCopiedString("late"));
+  EventEngine::Endpoint::ReadArgs args{1};
+  ep->Read([&](absl::Status s) { read_st = s; reads++; }, &rbuf, &args);
+  ep->Write([&](absl::Status s) { write_st = s; writes++; }, &wbuf, nullptr);
+  ep.reset();
+  ee.Connect(
+      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
+        connect_st = r.status();
+        connects++;
+      },
+      Addr("198.18.0.1", server.port()), NullConfig(), NewAllocator(), 5s);
+  // Nothing is left to run them later: they ran before the calls returned.
+  EXPECT_EQ(reads.load(), 1);
+  EXPECT_EQ(writes.load(), 1);
+  EXPECT_EQ(connects.load(), 1);
+  EXPECT_FALSE(read_st.ok());
+  EXPECT_FALSE(write_st.ok());
+  EXPECT_FALSE(connect_st.ok());
+  EXPECT_FALSE(g_core->stack().Run([] {})) << "Run after the stop";
+  EXPECT_FALSE(g_core->stack().RunSync([] {})) << "RunSync after the stop";
+}
+
 }  // namespace
 }  // namespace grpc_bypass::engine
 
@@ -307,7 +359,6 @@ int main(int argc, char** argv) {
   grpc_bypass::engine::g_core = grpc_bypass::engine::test_util::StartCoreForTest("engine_test");
   grpc_init();
   int r = RUN_ALL_TESTS();
-  std::printf("%s\n", grpc_bypass::engine::g_core->stack().Summary().c_str());
   std::fflush(stdout);
   std::_Exit(r);
 }

@@ -2,6 +2,7 @@
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include <atomic>
@@ -170,6 +171,10 @@ absl::Status Port::Init() {
   if (rc != 0) return err("start failed", rc);
   started_ = true;
   if (conf.intr_conf.rxq) {
+    // Asking a PMD without RX interrupts logs an error line; its absence is normal here.
+    const int ethdev_log = rte_log_register("lib.ethdev");
+    const int saved_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
+    if (ethdev_log >= 0) rte_log_set_level(ethdev_log, RTE_LOG_CRIT);
     for (uint16_t q = 0; q < config_.rx_queues; ++q) {
       const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, q);
       if (fd < 0) {
@@ -178,6 +183,7 @@ absl::Status Port::Init() {
       }
       rx_intr_fds_.push_back(fd);
     }
+    if (saved_level >= 0) rte_log_set_level(ethdev_log, static_cast<uint32_t>(saved_level));
   }
   if (offloads_.vlan_filter) {
     if (rte_eth_dev_vlan_filter(pid, config_.vlan, 1) != 0) offloads_.vlan_filter = false;

@@ -107,8 +107,8 @@ void EndpointImpl::Shutdown() {
     self->Fail(self->error_);
   };
   if (!core_->stack().Run(fail)) {
-    // The stack has stopped (process exit): no thread polls any more, so the pending
-    // operations are completed from here, each exactly once (pcb and pbufs stay with lwIP).
+    // The stack has stopped (process exit): lwIP never runs again, so the pending operations
+    // are completed from here, each exactly once (the pcb and pbufs are left to lwIP).
     self->pcb_ = nullptr;
     self->rx_.clear();
     fail();

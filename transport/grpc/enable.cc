@@ -158,6 +158,7 @@ absl::StatusOr<Stats> GetStats() {
   add("poll.tx_frames", ps.tx_frames);
   add("poll.background_passes", ps.background_passes);
   add("poll.wakeups", ps.wakeups);
+  add("poll.takeovers", ps.takeovers);
   add("poll.spins", ps.spins);
   add("poll.spin_passes", ps.spin_passes);
   add("poll.run_inline", ps.inline_runs);
@@ -202,7 +203,10 @@ absl::StatusOr<Stats> GetStats() {
   const PollsetBridgeStats pb = GetPollsetBridgeStats();
   add("grpc.pollset_spins", pb.spins);
   add("grpc.pollset_spins_kicked", pb.spins_kicked);
+  add("grpc.pollset_yields_for_others", pb.yields_for_others);
   add("grpc.pollset_not_spun", pb.not_spun);
+  add("grpc.pollset_kicks_other_worker", pb.kicks_other_worker);
+  add("grpc.pollset_kicks_other_pollset", pb.kicks_other_pollset);
   const BridgeStats b = GetBridgeStats();
   add("grpc.bypass_connects", b.bypass_connects);
   add("grpc.bypass_accepts", b.bypass_accepts);

@@ -6,6 +6,8 @@
 #include <grpc/support/log.h>
 #include <grpc/support/sync.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
 
@@ -29,9 +31,13 @@ grpc_pollset_vtable g_vtable;
 // is either seen here or left to epoll1 (kicked_without_poller), never lost.
 std::atomic<grpc_pollset*> g_spinning{nullptr};
 std::atomic<bool> g_kicked{false};
+// A kick for another waiter during the spin: that thread must get the core at once (on a
+// small machine the spinner and it share one), so the spinner yields it.
+std::atomic<bool> g_kicked_other{false};
 // epoll1 and poll both put the pollset's mutex first; checked at every init.
 std::atomic<bool> g_layout_ok{true};
-std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_not_spun{0};
+std::atomic<uint64_t> g_kicks_same_worker{0}, g_kicks_other_pollset{0};
+std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_yields_for_others{0}, g_not_spun{0};
 
 void Init(grpc_pollset* ps, gpr_mu** mu) {
   g_posix.init(ps, mu);
@@ -47,13 +53,26 @@ void Shutdown(grpc_pollset* ps, grpc_closure* closure) {
 }
 
 grpc_error_handle Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
-  if (g_spinning.load(std::memory_order_acquire) == ps) g_kicked.store(true, std::memory_order_release);
+  grpc_pollset* spinning = g_spinning.load(std::memory_order_acquire);
+  if (spinning == ps && worker == nullptr) {
+    // "Wake one waiter of this pollset": the spinner is that waiter. Not passed on, so that
+    // epoll1 does not also wake a thread blocked on it (which would find nothing to do and
+    // then compete for the core with the spinner's handler).
+    g_kicked.store(true, std::memory_order_release);
+    return absl::OkStatus();
+  }
+  if (spinning != nullptr) {
+    g_kicked_other.store(true, std::memory_order_release);
+    (spinning == ps ? g_kicks_same_worker : g_kicks_other_pollset).fetch_add(1, std::memory_order_relaxed);
+  }
   return g_posix.kick(ps, worker);
 }
 
-// Spins on the stack until the pollset is kicked, `spin` has passed since the last work, or
-// the deadline. Returns whether it was kicked.
-bool Spin(grpc_core::Timestamp deadline) {
+enum class SpinEnd { kKicked, kIdle };
+
+// Spins on the stack until the pollset is kicked, another waiter is, `spin` has passed since
+// the last work, or the deadline.
+SpinEnd Spin(grpc_core::Timestamp deadline) {
   grpc_core::ExecCtx* ctx = grpc_core::ExecCtx::Get();
   ctx->InvalidateNow();
   const grpc_core::Duration left = deadline - ctx->Now();
@@ -66,10 +85,18 @@ bool Spin(grpc_core::Timestamp deadline) {
   for (;;) {
     const uint32_t work = stack.Poll();
     if (ctx->HasWork()) ctx->Flush();  // chttp2, the completion queue: on this thread
-    if (g_kicked.load(std::memory_order_acquire)) return true;
+    if (g_kicked.load(std::memory_order_acquire)) return SpinEnd::kKicked;
     const Clock::time_point now = Clock::now();
     if (work > 0) end = std::min(hard_end, now + g_spin);
-    if (now >= end) return false;
+    const bool woke_other = g_kicked_other.exchange(false, std::memory_order_acq_rel);
+    if (work == 0 || woke_other) {
+      // Threads of this process that share the core (a waiter we just woke, an application
+      // thread woken by a timer, a pacer) run now, not when the scheduler preempts the
+      // spinner (~1 ms later); alone on the core this returns at once.
+      if (woke_other) g_yields_for_others.fetch_add(1, std::memory_order_relaxed);
+      sched_yield();
+    }
+    if (now >= end) return SpinEnd::kIdle;
   }
 }
 
@@ -78,17 +105,22 @@ grpc_error_handle Work(grpc_pollset* ps, grpc_pollset_worker** worker,
   if (g_layout_ok.load(std::memory_order_relaxed) && g_core->stack().BeginSpin()) {
     gpr_mu* mu = reinterpret_cast<gpr_mu*>(ps);  // held by our caller
     g_kicked.store(false, std::memory_order_relaxed);
+    g_kicked_other.store(false, std::memory_order_relaxed);
     g_spinning.store(ps, std::memory_order_release);
     gpr_mu_unlock(mu);
-    const bool kicked = Spin(deadline);
-    g_spinning.store(nullptr, std::memory_order_release);
-    g_core->stack().EndSpin(/*idle=*/!kicked);
-    g_spins.fetch_add(1, std::memory_order_relaxed);
-    if (kicked) g_spins_kicked.fetch_add(1, std::memory_order_relaxed);
-    grpc_core::ExecCtx::Get()->InvalidateNow();
+    const SpinEnd end = Spin(deadline);
     gpr_mu_lock(mu);
-    // A kick during the spin was also passed to epoll1, which, with no worker of ours
-    // registered, remembered it (kicked_without_poller): this returns at once then.
+    // Under the pollset's mutex (kicks of this pollset hold it): a kick that comes now goes
+    // to epoll1, which remembers it (kicked_without_poller) for the work call below.
+    g_spinning.store(nullptr, std::memory_order_release);
+    const bool kicked = g_kicked.load(std::memory_order_acquire);
+    g_core->stack().EndSpin(/*idle=*/end == SpinEnd::kIdle && !kicked);
+    g_spins.fetch_add(1, std::memory_order_relaxed);
+    grpc_core::ExecCtx::Get()->InvalidateNow();
+    if (kicked) {
+      g_spins_kicked.fetch_add(1, std::memory_order_relaxed);
+      return absl::OkStatus();  // the caller finds its event (epoll1 was not told of the kick)
+    }
   } else {
     g_not_spun.fetch_add(1, std::memory_order_relaxed);
   }
@@ -111,7 +143,9 @@ void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
 }
 
 PollsetBridgeStats GetPollsetBridgeStats() {
-  return PollsetBridgeStats{g_spins.load(), g_spins_kicked.load(), g_not_spun.load()};
+  return PollsetBridgeStats{g_spins.load(), g_spins_kicked.load(), g_yields_for_others.load(),
+                            g_not_spun.load(), g_kicks_same_worker.load(),
+                            g_kicks_other_pollset.load()};
 }
 
 }  // namespace grpc_bypass

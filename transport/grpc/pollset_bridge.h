@@ -29,7 +29,10 @@ void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin);
 struct PollsetBridgeStats {
   uint64_t spins;         // pollset_work calls that spun on the stack
   uint64_t spins_kicked;  // ... and ended because their pollset got work (run to completion)
+  uint64_t yields_for_others;  // a spinner yielded the core to a waiter it had woken
   uint64_t not_spun;      // pollset_work calls that went straight to epoll1 (another spun)
+  uint64_t kicks_other_worker;   // kicks during a spin: of a worker blocked on its pollset,
+  uint64_t kicks_other_pollset;  // or of another pollset
 };
 PollsetBridgeStats GetPollsetBridgeStats();
 

@@ -127,14 +127,11 @@ Stack::~Stack() {
 }
 
 void Stack::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    stop_requested_.store(true, std::memory_order_seq_cst);
-  }
+  stop_requested_.store(true, std::memory_order_seq_cst);
   Wake();
   if (thread_.joinable()) thread_.join();
   absl::MutexLock lock(&mu_);
+  stopping_ = true;  // (when the poller never started)
   commands_.clear();
 }
 
@@ -163,7 +160,9 @@ std::vector<absl::AnyInvocable<void()>> Stack::ReleaseToken() {
     }
     holder_.store(std::thread::id(), std::memory_order_release);
     token_.Unlock();
-    // A command posted while we held the token would otherwise wait for the next pass.
+    // A command posted while we held the token would otherwise wait for the next pass. With
+    // the fence in Post(): either we see its flag here, or its poster sees the token free.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!has_commands_.load(std::memory_order_seq_cst) || !TryTakeToken()) return done;
     if (!stopped_) {
       CommandStage();
@@ -213,27 +212,30 @@ bool Stack::Run(absl::AnyInvocable<void()> fn) {
     fn();
     return true;
   }
-  if (stop_requested_.load(std::memory_order_acquire)) return false;
-  bool ran = false;
+  bool ran = false, stopped = false;
   InScope([&] {
     if (!TryTakeToken()) return;
-    if (stopped_) {
-      ReleaseToken();
-      return;
+    stopped = stopped_;
+    if (!stopped) {
+      ran = true;
+      fn();
+      CommandStage();
+      TxStage();
     }
-    ran = true;
-    fn();
-    CommandStage();
-    TxStage();
-    std::vector<absl::AnyInvocable<void()>> done = ReleaseToken();
-    RunCompletions(std::move(done));
+    RunCompletions(ReleaseToken());
   });
   if (ran) {
     inline_runs_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
+  if (stopped) return false;
   posted_runs_.fetch_add(1, std::memory_order_relaxed);
-  return Post(std::move(fn));
+  if (Post(std::move(fn))) return true;
+  // Refused: the stack is shutting down (Background's last pass holds the token). Wait for
+  // it, so that when this returns false lwIP will never call back again.
+  TakeToken();
+  ReleaseToken();
+  return false;
 }
 
 bool Stack::Post(absl::AnyInvocable<void()> fn) {
@@ -243,9 +245,19 @@ bool Stack::Post(absl::AnyInvocable<void()> fn) {
     commands_.push_back(std::move(fn));
     has_commands_.store(true, std::memory_order_seq_cst);
   }
-  // The token is free (its holder left before seeing the command) and no one may poll soon:
-  // the background poller takes it.
-  if (sleeping_.load(std::memory_order_seq_cst)) Wake();
+  // The holder may have released the token before it saw the flag (ReleaseToken): then the
+  // token is free now and the poster runs the commands itself, else the holder runs them.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!HoldsToken()) {
+    InScope([&] {
+      if (!TryTakeToken()) return;
+      if (!stopped_) {
+        CommandStage();
+        TxStage();
+      }
+      RunCompletions(ReleaseToken());
+    });
+  }
   return true;
 }
 
@@ -270,8 +282,12 @@ bool Stack::BeginSpin() {
 }
 
 void Stack::EndSpin(bool idle) {
+  last_spin_end_tsc_.store(rte_get_tsc_cycles(), std::memory_order_release);
   spinner_thread_.store(std::thread::id(), std::memory_order_relaxed);
   spinner_.store(false, std::memory_order_seq_cst);
+  // idle: the spin found nothing; the background poller takes over the ports now. Else the
+  // spinner went to run what it was woken for and usually spins again within microseconds;
+  // the background poller's watch (Background) covers the case where it does not.
   if (idle && sleeping_.load(std::memory_order_seq_cst)) Wake();
 }
 
@@ -286,8 +302,16 @@ void Stack::Wake() {
 void Stack::Background() {
   constexpr absl::Duration kMinSleep = absl::Microseconds(50);
   constexpr absl::Duration kTimerTick = absl::Milliseconds(10);  // lwIP's TCP timer
-  // While another thread spins: how often to look whether it went to run a long handler.
-  constexpr absl::Duration kSpinnerCheck = absl::Milliseconds(1);
+  // While another thread spins, the background poller looks every kWatch whether it still
+  // does, and takes the ports over when no one has spun for a gap of 50 us (a spinner left
+  // to run an application event and did not come back: busy sync-server threads); for
+  // 100 ms after such a takeover found frames waiting it looks 20 times as often. No
+  // wake-up per event in ping-pong.
+  constexpr absl::Duration kWatch = absl::Milliseconds(1);
+  const uint64_t gap_tsc = rte_get_tsc_hz() / 20000;  // 50 us
+  const uint64_t hot_tsc = rte_get_tsc_hz() / 10;     // 100 ms
+  uint64_t hot_until = 0;
+  bool watched = false;
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
   uint64_t idle_since = 0;
@@ -296,14 +320,30 @@ void Stack::Background() {
       static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
   while (!stop_requested_.load(std::memory_order_acquire)) {
     if (spinner_.load(std::memory_order_acquire)) {
-      // Another thread polls: keep only the timers going (and take over if it stops).
+      // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
       idle_since = 0;
-      Block(kSpinnerCheck, /*use_interrupts=*/false);
-      Poll();
+      watched = true;
+      Block(rte_get_tsc_cycles() < hot_until ? kWatch / 20 : kWatch, /*use_interrupts=*/false);
       continue;
+    }
+    if (watched) {
+      // The spinner left to run an event; it usually spins again within microseconds.
+      const uint64_t since = rte_get_tsc_cycles() - last_spin_end_tsc_.load(std::memory_order_acquire);
+      if (since < gap_tsc) {
+        Block(absl::Nanoseconds(static_cast<int64_t>((gap_tsc - since) * 1e9 / rte_get_tsc_hz())),
+              /*use_interrupts=*/false);
+        continue;
+      }
     }
     const uint32_t work = Poll();
     background_passes_.Inc();
+    if (watched && work > 0) {
+      // It did not come back and frames were waiting (busy sync-server threads): look more
+      // often for a while.
+      takeovers_.fetch_add(1, std::memory_order_relaxed);
+      hot_until = rte_get_tsc_cycles() + hot_tsc;
+    }
+    watched = false;
     if (work > 0) {
       idle_since = 0;
       sleep = kMinSleep;
@@ -330,8 +370,13 @@ void Stack::Background() {
       sleep = std::min(sleep * 2, config_.idle.sleep);
     }
   }
-  // Shutdown: run what was posted, flush, remove the interface.
+  // Shutdown: refuse new commands, run what was posted, flush, remove the interface (which
+  // aborts its connections: their callbacks run now). Then lwIP never runs again.
   TakeToken();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
   CommandStage();
   TxStage();
   netif_.reset();
@@ -351,8 +396,12 @@ void Stack::Block(absl::Duration timeout, bool use_interrupts) {
     }
   }
   sleeping_.store(true, std::memory_order_seq_cst);
-  if (!has_commands_.load(std::memory_order_seq_cst) &&
-      !stop_requested_.load(std::memory_order_seq_cst)) {
+  // Posted work and a free token: no sleep. Posted work while a thread holds the token: that
+  // thread runs it when it releases the token, so sleep (never spin on a token whose holder
+  // may be preempted on this very core).
+  const bool run_now = has_commands_.load(std::memory_order_seq_cst) &&
+                       holder_.load(std::memory_order_seq_cst) == std::thread::id();
+  if (!run_now && !stop_requested_.load(std::memory_order_seq_cst)) {
     const timespec ts = absl::ToTimespec(timeout);
     if (ppoll(fds.data(), fds.size(), &ts, nullptr) > 0) {
       wakeups_.fetch_add(1, std::memory_order_relaxed);
@@ -363,6 +412,7 @@ void Stack::Block(absl::Duration timeout, bool use_interrupts) {
     uint64_t n;
     (void)!read(wake_fd_, &n, sizeof(n));
   }
+
   if (use_interrupts) {
     for (const auto& p : ports_) p->ArmRxInterrupts(false);
   }
@@ -457,7 +507,8 @@ PollStats Stack::poll_stats() const {
                    background_passes_.Get(),
                    spins_.load(std::memory_order_relaxed),
                    spin_passes_.load(std::memory_order_relaxed),
-                   wakeups_.load(std::memory_order_relaxed)};
+                   wakeups_.load(std::memory_order_relaxed),
+                   takeovers_.load(std::memory_order_relaxed)};
 }
 
 uint32_t LwipStats::Used(const std::string& pool) const {

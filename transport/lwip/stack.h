@@ -45,6 +45,7 @@ struct PollStats {
   uint64_t background_passes; // passes made by the background poller
   uint64_t spins, spin_passes;  // BeginSpin() periods, and passes made inside them
   uint64_t wakeups;           // the background poller woken (posted work, interrupt)
+  uint64_t takeovers;         // frames found waiting after a spinner left and did not return
 };
 
 // lwIP's own counters (memp pools and the heap), read on the poll thread.
@@ -172,13 +173,14 @@ class Stack {
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> spinner_{false};
   std::atomic<bool> spin_in_background_{true};
+  std::atomic<uint64_t> last_spin_end_tsc_{0};
   std::atomic<std::thread::id> spinner_thread_{};
   std::atomic<Scope*> scope_{nullptr};    // set once, never freed (lives with the process)
 
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
       timer_runs_, tx_frames_, background_passes_;
   std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0}, spins_{0},
-      spin_passes_{0}, wakeups_{0};
+      spin_passes_{0}, wakeups_{0}, takeovers_{0};
 };
 
 // Exits the process with one line on stderr if `st` is not OK (for binaries' main()).
