@@ -1,6 +1,7 @@
 // quota_client: --calls concurrent unary calls of --payload bytes to a Bench server (one
 // channel, one thread per call), then one line: "quota_client: ok N resource_exhausted M
-// other K". Exit 0 unless a call failed with a code other than RESOURCE_EXHAUSTED.
+// unavailable U other K" (a server short of memory refuses calls with RESOURCE_EXHAUSTED or
+// sends GOAWAY: UNAVAILABLE). Exit 0 unless a call failed with another code.
 // Over the bypass when BYPASS_EAL is set (grpc_bypass::Enable()).
 #include <atomic>
 #include <cstdio>
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   auto stub = bench::Bench::NewStub(channel);
   bench::Payload req;
   req.set_data(std::string(absl::GetFlag(FLAGS_payload), 'q'));
-  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::atomic<int> ok{0}, exhausted{0}, unavailable{0}, other{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < absl::GetFlag(FLAGS_calls); ++i) {
     threads.emplace_back([&] {
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
         ok++;
       } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         exhausted++;
+      } else if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        unavailable++;
       } else {
         std::fprintf(stderr, "quota_client: %s (%d)\n", st.error_message().c_str(),
                      static_cast<int>(st.error_code()));
@@ -49,7 +52,7 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  std::printf("quota_client: ok %d resource_exhausted %d other %d\n", ok.load(), exhausted.load(),
-              other.load());
+  std::printf("quota_client: ok %d resource_exhausted %d unavailable %d other %d\n", ok.load(),
+              exhausted.load(), unavailable.load(), other.load());
   return other.load() == 0 ? 0 : 1;
 }
