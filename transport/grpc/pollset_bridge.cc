@@ -82,6 +82,8 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
                                   : start + std::chrono::milliseconds(std::max<int64_t>(0, left.millis()));
   Clock::time_point end = std::min(hard_end, start + g_spin);
   Stack& stack = g_core->stack();
+  constexpr Clock::duration kBusyYield = std::chrono::microseconds(20);
+  Clock::time_point last_yield = start;
   for (;;) {
     const uint32_t work = stack.Poll();
     if (ctx->HasWork()) ctx->Flush();  // chttp2, the completion queue: on this thread
@@ -89,12 +91,14 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
     const Clock::time_point now = Clock::now();
     if (work > 0) end = std::min(hard_end, now + g_spin);
     const bool woke_other = g_kicked_other.exchange(false, std::memory_order_acq_rel);
-    if (work == 0 || woke_other) {
+    if (work == 0 || woke_other || now - last_yield > kBusyYield) {
       // Threads of this process that share the core (a waiter we just woke, an application
-      // thread woken by a timer, a pacer) run now, not when the scheduler preempts the
-      // spinner (~1 ms later); alone on the core this returns at once.
+      // thread woken by a timer, a pacer) run now, not when the scheduler's tick preempts
+      // the spinner (up to 4 ms later); alone on the core this returns at once. Also while
+      // busy, every kBusyYield.
       if (woke_other) g_yields_for_others.fetch_add(1, std::memory_order_relaxed);
       sched_yield();
+      last_yield = now;
     }
     if (now >= end) return SpinEnd::kIdle;
   }

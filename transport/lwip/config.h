@@ -27,7 +27,8 @@ struct Ipv6Prefix {
 };
 
 // Idle behaviour of the threads that poll the ports (DESIGN.md, threading: spin, then block).
-//  poll (default): a thread that finds no work keeps polling for `spin` (BYPASS_POLL_US, like
+//  poll (default): a thread that finds no work keeps polling for `spin` (BYPASS_POLL_US,
+//    default 1000 us, like
 //    Onload's EF_POLL_USEC), then blocks: on the ports' RX interrupt fds where the PMD has
 //    them (net_tap), else in sleeps that grow from 50 us to `sleep`. Work posted by another
 //    thread wakes it at once. With the gRPC bridge, gRPC's own pollers do the spinning.
@@ -36,7 +37,7 @@ struct Ipv6Prefix {
 // yielded the core on every idle iteration) is read as `poll`.
 struct IdleConfig {
   bool spin_forever = false;
-  absl::Duration spin = absl::Microseconds(100);
+  absl::Duration spin = absl::Microseconds(1000);
   absl::Duration sleep = absl::Microseconds(1000);
 };
 
