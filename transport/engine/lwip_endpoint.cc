@@ -2,6 +2,7 @@
 
 #include <grpc/slice.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -13,16 +14,20 @@ namespace {
 using grpc_event_engine::experimental::MemoryRequest;
 using grpc_event_engine::experimental::Slice;
 
-// Owner of one received pbuf while gRPC holds it as a slice.
+// Owner of one received pbuf while gRPC holds it as a slice. `published` pairs the thread that
+// made it (the stack's token holder) with the one that frees it: gRPC hands slices between
+// its threads inside libgrpc, where ThreadSanitizer cannot see the order.
 struct RxSliceOwner {
   pbuf* p;
   std::shared_ptr<MemoryAllocator> allocator;
   size_t reserved;
   EngineCore* core;
+  std::atomic<bool> published{false};
 };
 
 void DestroyRxSlice(void* arg) {
   auto* o = static_cast<RxSliceOwner*>(arg);
+  (void)o->published.load(std::memory_order_acquire);
   if (o->p->flags & PBUF_FLAG_IS_CUSTOM) {
     // Our RX pbufs: freeing one frees its mbuf segment, which any thread may do.
     pbuf_free(o->p);
@@ -138,6 +143,7 @@ void EndpointImpl::DeliverRead() {
       n = p->len;
       auto* owner = new RxSliceOwner{p, allocator_, 0, core_};
       owner->reserved = allocator_->Reserve(MemoryRequest(n));
+      owner->published.store(true, std::memory_order_release);
       read_buf_->Append(Slice(grpc_slice_new_with_user_data(p->payload, n, DestroyRxSlice, owner)));
     } else {
       // Several segments (bulk data): one copy into one slice costs less than a slice, an

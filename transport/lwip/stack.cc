@@ -1,6 +1,7 @@
 #include "transport/lwip/stack.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -56,6 +57,17 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackConfig& config) {
 }
 
 absl::Status Stack::Init() {
+  // net_tap signals received frames with a real-time signal it picks at start (its RX reads
+  // a queue only after one). The signals DPDK installs handlers for go to the background
+  // poller only: blocked in the calling thread and every thread created from it afterwards
+  // (gRPC's, the application's), so their blocking calls are not interrupted (EINTR), and a
+  // thread parked where a signal cannot be handled (ThreadSanitizer delivers signals only at
+  // intercepted calls) cannot hold a frame back.
+  std::vector<bool> had_handler(SIGRTMAX + 1, false);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
+    struct sigaction sa {};
+    had_handler[sig] = sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL;
+  }
   absl::Status st = dpdk::StartEal(config_.eal);
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("BYPASS_EAL: ", st.message()));
   for (uint16_t pid : config_.ports) {
@@ -84,6 +96,15 @@ absl::Status Stack::Init() {
   dc.fault_tx_limit = config_.faults.tx_limit;
   device_ = std::make_unique<dpdk::Device>(dc);
 
+  sigemptyset(&rx_signals_);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
+    struct sigaction sa {};
+    if (!had_handler[sig] && sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+        sa.sa_handler != SIG_IGN) {
+      sigaddset(&rx_signals_, sig);
+    }
+  }
+  pthread_sigmask(SIG_BLOCK, &rx_signals_, nullptr);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
 
@@ -92,6 +113,7 @@ absl::Status Stack::Init() {
   absl::Notification ready;
   thread_ = std::thread([this, &init_status, &ready] {
     pthread_setname_np(pthread_self(), "bypass-poll");
+    pthread_sigmask(SIG_UNBLOCK, &rx_signals_, nullptr);
     dpdk::PinToMainLcore();  // see dpdk/eal.h: only this thread stays on EAL's lcore
     {
       TakeToken();
@@ -312,6 +334,7 @@ void Stack::Background() {
   const uint64_t hot_tsc = rte_get_tsc_hz() / 10;     // 100 ms
   uint64_t hot_until = 0;
   bool watched = false;
+  bool interrupt_pending = false, interrupt_unanswered = false;
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
   uint64_t idle_since = 0;
@@ -337,6 +360,11 @@ void Stack::Background() {
     }
     const uint32_t work = Poll();
     background_passes_.Inc();
+    // An RX interrupt fd that is readable while rx_burst finds nothing (net_tap reads its
+    // queue only after the SIGIO that follows a frame, and under ThreadSanitizer signals
+    // arrive late): sleep once instead of waking on the same fd again at once.
+    if (interrupt_pending && work == 0) interrupt_unanswered = true;
+    interrupt_pending = false;
     if (watched && work > 0) {
       // It did not come back and frames were waiting (busy sync-server threads): look more
       // often for a while.
@@ -361,9 +389,12 @@ void Stack::Background() {
       continue;
     }
     sleeps_.Inc();
-    if (interrupts) {
-      Block(kTimerTick, /*use_interrupts=*/true);
-    } else {
+    if (interrupts && !interrupt_unanswered) {
+      interrupt_pending = Block(kTimerTick, /*use_interrupts=*/true);
+      continue;
+    }
+    interrupt_unanswered = false;
+    {
       // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that
       // stays full, or a link that is down, must not turn this into a busy loop.)
       Block(sleep, /*use_interrupts=*/false);
@@ -386,7 +417,7 @@ void Stack::Background() {
   // Frames still queued in the device are freed by its destructor.
 }
 
-void Stack::Block(absl::Duration timeout, bool use_interrupts) {
+bool Stack::Block(absl::Duration timeout, bool use_interrupts) {
   std::vector<pollfd> fds;
   fds.push_back({wake_fd_, POLLIN, 0});
   if (use_interrupts) {
@@ -413,9 +444,12 @@ void Stack::Block(absl::Duration timeout, bool use_interrupts) {
     (void)!read(wake_fd_, &n, sizeof(n));
   }
 
+  bool interrupted = false;
+  for (size_t i = 1; i < fds.size(); ++i) interrupted = interrupted || (fds[i].revents & POLLIN);
   if (use_interrupts) {
     for (const auto& p : ports_) p->ArmRxInterrupts(false);
   }
+  return interrupted;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@
 #ifndef GRPC_BYPASS_TRANSPORT_LWIP_STACK_H
 #define GRPC_BYPASS_TRANSPORT_LWIP_STACK_H
 
+#include <signal.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -63,8 +65,10 @@ struct LwipStats {
 
 class Stack {
  public:
-  // Starts EAL, the ports, lwIP and the poll thread. One Stack per process (lwIP is global):
-  // a second Start while one runs is FailedPrecondition. Errors are one line.
+  // Starts EAL, the ports, lwIP and the background poller. One Stack per process (lwIP is
+  // global): a second Start while one runs is FailedPrecondition. Errors are one line. Blocks
+  // the signals the PMDs install handlers for (net_tap's RX signal) in the calling thread (and
+  // so in threads it creates later): they go to the background poller only.
   static absl::StatusOr<std::unique_ptr<Stack>> Start(const StackConfig& config);
   ~Stack();  // Stop()
 
@@ -140,14 +144,16 @@ class Stack {
   std::vector<absl::AnyInvocable<void()>> ReleaseToken() ABSL_UNLOCK_FUNCTION(token_);
   void RunCompletions(std::vector<absl::AnyInvocable<void()>> fns);
   void InScope(absl::FunctionRef<void()> fn);
-  // Background poller: blocks until woken, an RX interrupt, or `timeout`.
-  void Block(absl::Duration timeout, bool use_interrupts) ABSL_LOCKS_EXCLUDED(mu_);
+  // Background poller: blocks until woken, an RX interrupt, or `timeout`. True if an RX
+  // interrupt fd was readable.
+  bool Block(absl::Duration timeout, bool use_interrupts) ABSL_LOCKS_EXCLUDED(mu_);
   void Wake();
 
   StackConfig config_;
   std::vector<std::unique_ptr<dpdk::Port>> ports_;
   std::unique_ptr<dpdk::Device> device_;
   std::thread thread_;
+  sigset_t rx_signals_;  // signals DPDK's PMDs installed (net_tap RX): the poller's alone
 
   // The token and what it guards.
   absl::Mutex token_;
