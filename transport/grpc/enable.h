@@ -52,15 +52,20 @@ absl::Status Enable(const Options& options);
 //                         rx_nombuf, tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf,
 //                         tx_backlog, mempool_in_use, mempool_size, mac_learned,
 //                         fault_drops, fault_reorders (BYPASS_FAULTS)
-//   poll.<counter>        the poll loop: iterations, idle_iterations, sleeps, rx_frames,
-//                         input_frames, commands, timer_runs, tx_frames
+//   poll.<counter>        passes over the stack: iterations, idle_iterations, sleeps,
+//                         rx_frames, input_frames, commands, timer_runs, tx_frames;
+//                         where they ran: background_passes, wakeups, takeovers, spins,
+//                         spin_passes, run_inline, run_posted, completions_run_by_poller
 //   netif.<counter>       rx_runts (headers incomplete, dropped before lwIP),
 //                         rx_input_errors, tx_nomem, tx_dropped
 //   lwip.<counter>        tcp_rx, tcp_tx, tcp_drop, tcp_chkerr, tcp_memerr, ip_drop, heap_used,
 //                         heap_max, heap_err, link_drop; pool.<NAME>.used|max|err per memp pool
 //   engine.<counter>      endpoints_opened, endpoints_closed, bytes_read, bytes_written,
-//                         write_stalls
-//   grpc.<counter>        bypass_connects, bypass_accepts, kernel_connects, bypass_listeners,
+//                         write_stalls, completions_inline, completions_executor
+//   grpc.<counter>        pollset_spins, pollset_spins_kicked, pollset_yields_for_others,
+//                         pollset_not_spun, pollset_kicks_other_worker,
+//                         pollset_kicks_other_pollset (gRPC's pollers on the stack),
+//                         bypass_connects, bypass_accepts, kernel_connects, bypass_listeners,
 //                         kernel_listeners, bypass_endpoints_open
 struct Stats {
   std::vector<std::pair<std::string, uint64_t>> counters;  // in the order above

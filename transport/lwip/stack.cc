@@ -1,6 +1,7 @@
 #include "transport/lwip/stack.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -335,6 +336,8 @@ void Stack::Background() {
   uint64_t hot_until = 0;
   bool watched = false;
   bool interrupt_pending = false, interrupt_unanswered = false;
+  const uint64_t busy_yield_tsc = rte_get_tsc_hz() / 50000;  // 20 us
+  uint64_t last_yield = 0;
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
   uint64_t idle_since = 0;
@@ -375,6 +378,14 @@ void Stack::Background() {
     if (work > 0) {
       idle_since = 0;
       sleep = kMinSleep;
+      // Busy for a while: let threads sharing this core run (an application thread this
+      // pass woke), rather than at the scheduler's next tick; alone on the core this returns
+      // at once.
+      const uint64_t now = rte_get_tsc_cycles();
+      if (!config_.idle.spin_forever && now - last_yield > busy_yield_tsc) {
+        sched_yield();
+        last_yield = now;
+      }
       continue;
     }
     idle_iterations_.Inc();
