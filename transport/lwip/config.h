@@ -30,7 +30,8 @@ struct Ipv6Prefix {
 //  poll (default): a thread that finds no work keeps polling for `spin` (BYPASS_POLL_US,
 //    default 1000 us, like
 //    Onload's EF_POLL_USEC), then blocks: on the ports' RX interrupt fds where the PMD has
-//    them (net_tap), else in sleeps that grow from 50 us to `sleep`. Work posted by another
+//    them (net_tap), else in sleeps that grow from 50 us to `sleep` (2 x `sleep` after a
+//    second without work). Work posted by another
 //    thread wakes it at once. With the gRPC bridge, gRPC's own pollers do the spinning.
 //  spin: never blocks (for a core reserved for the poller, isolcpus).
 // `backoff[:SPIN_US:SLEEP_US]` is `poll` with other times; `busy` (the old default, which
