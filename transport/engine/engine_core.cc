@@ -36,7 +36,6 @@ thread_local bool t_no_inline = false;
 
 NoInlineCompletions::NoInlineCompletions() : saved_(t_no_inline) { t_no_inline = true; }
 NoInlineCompletions::~NoInlineCompletions() { t_no_inline = saved_; }
-bool NoInlineCompletions::Active() { return t_no_inline; }
 
 void EngineCore::Deliver(absl::AnyInvocable<void()> fn) {
   if (!t_no_inline && stack_->HoldsToken()) {

@@ -38,7 +38,6 @@ class NoInlineCompletions {
  public:
   NoInlineCompletions();
   ~NoInlineCompletions();
-  static bool Active();
 
  private:
   bool saved_;

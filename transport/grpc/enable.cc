@@ -159,7 +159,6 @@ absl::StatusOr<Stats> GetStats() {
   add("poll.background_passes", ps.background_passes);
   add("poll.wakeups", ps.wakeups);
   add("poll.takeovers", ps.takeovers);
-  add("poll.spins", ps.spins);
   add("poll.spin_passes", ps.spin_passes);
   add("poll.run_inline", ps.inline_runs);
   add("poll.run_posted", ps.posted_runs);

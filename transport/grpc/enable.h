@@ -54,7 +54,7 @@ absl::Status Enable(const Options& options);
 //                         fault_drops, fault_reorders (BYPASS_FAULTS)
 //   poll.<counter>        passes over the stack: iterations, idle_iterations, sleeps,
 //                         rx_frames, input_frames, commands, timer_runs, tx_frames;
-//                         where they ran: background_passes, wakeups, takeovers, spins,
+//                         where they ran: background_passes, wakeups, takeovers,
 //                         spin_passes, run_inline, run_posted, completions_run_by_poller
 //   netif.<counter>       rx_runts (headers incomplete, dropped before lwIP),
 //                         rx_input_errors, tx_nomem, tx_dropped

@@ -176,11 +176,15 @@ grpc_endpoint* WrapEndpoint(std::unique_ptr<EE::Endpoint> ee) {
   return &ep->base;
 }
 
+// The quota of a channel or server (its channel args), or gRPC's default one.
+grpc_core::ResourceQuotaRefPtr QuotaOf(const grpc_event_engine::experimental::EndpointConfig& config) {
+  grpc_core::ResourceQuotaRefPtr quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
+  return quota != nullptr ? quota : grpc_core::ResourceQuota::Default();
+}
+
 grpc_event_engine::experimental::MemoryAllocator AllocatorFor(
     const grpc_event_engine::experimental::EndpointConfig& config, const std::string& name) {
-  grpc_core::ResourceQuotaRefPtr quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
-  if (quota == nullptr) quota = grpc_core::ResourceQuota::Default();
-  return quota->memory_quota()->CreateMemoryAllocator(name);
+  return QuotaOf(config)->memory_quota()->CreateMemoryAllocator(name);
 }
 
 // ---- client -------------------------------------------------------------------------------
@@ -303,8 +307,7 @@ grpc_error_handle ServerCreate(grpc_closure* shutdown_complete,
     s->self.reset();
     return err;
   }
-  s->quota = grpc_core::ResourceQuotaFromEndpointConfig(config);
-  if (s->quota == nullptr) s->quota = grpc_core::ResourceQuota::Default();
+  s->quota = QuotaOf(config);
   *server = AsServer(s);
   return absl::OkStatus();
 }

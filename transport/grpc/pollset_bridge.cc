@@ -36,7 +36,7 @@ std::atomic<bool> g_kicked{false};
 std::atomic<bool> g_kicked_other{false};
 // epoll1 and poll both put the pollset's mutex first; checked at every init.
 std::atomic<bool> g_layout_ok{true};
-std::atomic<uint64_t> g_kicks_same_worker{0}, g_kicks_other_pollset{0};
+std::atomic<uint64_t> g_kicks_other_worker{0}, g_kicks_other_pollset{0};
 std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_yields_for_others{0}, g_not_spun{0};
 
 void Init(grpc_pollset* ps, gpr_mu** mu) {
@@ -63,7 +63,7 @@ grpc_error_handle Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
   }
   if (spinning != nullptr) {
     g_kicked_other.store(true, std::memory_order_release);
-    (spinning == ps ? g_kicks_same_worker : g_kicks_other_pollset).fetch_add(1, std::memory_order_relaxed);
+    (spinning == ps ? g_kicks_other_worker : g_kicks_other_pollset).fetch_add(1, std::memory_order_relaxed);
   }
   return g_posix.kick(ps, worker);
 }
@@ -148,7 +148,7 @@ void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
 
 PollsetBridgeStats GetPollsetBridgeStats() {
   return PollsetBridgeStats{g_spins.load(), g_spins_kicked.load(), g_yields_for_others.load(),
-                            g_not_spun.load(), g_kicks_same_worker.load(),
+                            g_not_spun.load(), g_kicks_other_worker.load(),
                             g_kicks_other_pollset.load()};
 }
 

@@ -172,15 +172,11 @@ void Stack::TakeToken() {
   holder_.store(std::this_thread::get_id(), std::memory_order_release);
 }
 
-std::vector<absl::AnyInvocable<void()>> Stack::ReleaseToken() {
-  std::vector<absl::AnyInvocable<void()>> done;
+Stack::Completions Stack::ReleaseToken() {
+  Completions done;
   for (;;) {
-    if (done.empty()) {
-      done.swap(deferred_);
-    } else {
-      for (auto& fn : deferred_) done.push_back(std::move(fn));
-      deferred_.clear();
-    }
+    for (auto& fn : deferred_) done.push_back(std::move(fn));
+    deferred_.clear();
     holder_.store(std::thread::id(), std::memory_order_release);
     token_.Unlock();
     // A command posted while we held the token would otherwise wait for the next pass. With
@@ -207,7 +203,7 @@ void Stack::SetScope(Scope scope) {
   scope_.store(new Scope(std::move(scope)), std::memory_order_release);
 }
 
-void Stack::RunCompletions(std::vector<absl::AnyInvocable<void()>> fns) {
+void Stack::RunCompletions(Completions fns) {
   if (fns.empty()) return;
   deferred_run_.fetch_add(fns.size(), std::memory_order_relaxed);
   for (auto& fn : fns) fn();
@@ -223,11 +219,26 @@ uint32_t Stack::Poll() {
   InScope([&] {
     if (!TryTakeToken()) return;
     if (!stopped_) work = PassLocked();
-    std::vector<absl::AnyInvocable<void()>> done = ReleaseToken();
+    Completions done = ReleaseToken();
     work += static_cast<uint32_t>(done.size());
     RunCompletions(std::move(done));
   });
   return work;
+}
+
+Stack::Turn Stack::TryTurn(absl::AnyInvocable<void()>* fn) {
+  Turn turn = Turn::kBusy;
+  InScope([&] {
+    if (!TryTakeToken()) return;
+    turn = stopped_ ? Turn::kStopped : Turn::kRan;
+    if (turn == Turn::kRan) {
+      if (fn != nullptr) (*fn)();
+      CommandStage();
+      TxStage();
+    }
+    RunCompletions(ReleaseToken());
+  });
+  return turn;
 }
 
 bool Stack::Run(absl::AnyInvocable<void()> fn) {
@@ -235,23 +246,15 @@ bool Stack::Run(absl::AnyInvocable<void()> fn) {
     fn();
     return true;
   }
-  bool ran = false, stopped = false;
-  InScope([&] {
-    if (!TryTakeToken()) return;
-    stopped = stopped_;
-    if (!stopped) {
-      ran = true;
-      fn();
-      CommandStage();
-      TxStage();
-    }
-    RunCompletions(ReleaseToken());
-  });
-  if (ran) {
-    inline_runs_.fetch_add(1, std::memory_order_relaxed);
-    return true;
+  switch (TryTurn(&fn)) {
+    case Turn::kRan:
+      inline_runs_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    case Turn::kStopped:
+      return false;
+    case Turn::kBusy:
+      break;
   }
-  if (stopped) return false;
   posted_runs_.fetch_add(1, std::memory_order_relaxed);
   if (Post(std::move(fn))) return true;
   // Refused: the stack is shutting down (Background's last pass holds the token). Wait for
@@ -271,16 +274,7 @@ bool Stack::Post(absl::AnyInvocable<void()> fn) {
   // The holder may have released the token before it saw the flag (ReleaseToken): then the
   // token is free now and the poster runs the commands itself, else the holder runs them.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (!HoldsToken()) {
-    InScope([&] {
-      if (!TryTakeToken()) return;
-      if (!stopped_) {
-        CommandStage();
-        TxStage();
-      }
-      RunCompletions(ReleaseToken());
-    });
-  }
+  if (!HoldsToken()) TryTurn(nullptr);
   return true;
 }
 
@@ -297,17 +291,17 @@ bool Stack::RunSync(absl::AnyInvocable<void()> fn) {
 }
 
 bool Stack::BeginSpin() {
-  bool expected = false;
-  if (!spinner_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return false;
-  spinner_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  spins_.fetch_add(1, std::memory_order_relaxed);
+  std::thread::id none;
+  if (!spinner_.compare_exchange_strong(none, std::this_thread::get_id(),
+                                        std::memory_order_acq_rel)) {
+    return false;
+  }
   return true;
 }
 
 void Stack::EndSpin(bool idle) {
   last_spin_end_tsc_.store(rte_get_tsc_cycles(), std::memory_order_release);
-  spinner_thread_.store(std::thread::id(), std::memory_order_relaxed);
-  spinner_.store(false, std::memory_order_seq_cst);
+  spinner_.store(std::thread::id(), std::memory_order_seq_cst);
   // idle: the spin found nothing; the background poller takes over the ports now. Else the
   // spinner went to run what it was woken for and usually spins again within microseconds;
   // the background poller's watch (Background) covers the case where it does not.
@@ -345,7 +339,7 @@ void Stack::Background() {
   const uint64_t spin_tsc =
       static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
   while (!stop_requested_.load(std::memory_order_acquire)) {
-    if (spinner_.load(std::memory_order_acquire)) {
+    if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
       // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
       idle_since = 0;
       watched = true;
@@ -405,15 +399,13 @@ void Stack::Background() {
       continue;
     }
     interrupt_unanswered = false;
-    {
-      // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that
-      // stays full, or a link that is down, must not turn this into a busy loop.)
-      Block(sleep, /*use_interrupts=*/false);
-      // Up to IdleConfig::sleep; after a second without work twice that (an idle server's
-      // wake-ups are its whole cost: about 1.5 % of a core at 1 ms here).
-      const bool deep = rte_get_tsc_cycles() - idle_since > rte_get_tsc_hz();
-      sleep = std::min(sleep * 2, deep ? 2 * config_.idle.sleep : config_.idle.sleep);
-    }
+    // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that stays
+    // full, or a link that is down, must not turn this into a busy loop.)
+    Block(sleep, /*use_interrupts=*/false);
+    // Up to IdleConfig::sleep; after a second without work twice that (an idle server's
+    // wake-ups are its whole cost).
+    const bool deep = rte_get_tsc_cycles() - idle_since > rte_get_tsc_hz();
+    sleep = std::min(sleep * 2, deep ? 2 * config_.idle.sleep : config_.idle.sleep);
   }
   // Shutdown: refuse new commands, run what was posted, flush, remove the interface (which
   // aborts its connections: their callbacks run now). Then lwIP never runs again.
@@ -426,13 +418,13 @@ void Stack::Background() {
   TxStage();
   netif_.reset();
   stopped_ = true;
-  std::vector<absl::AnyInvocable<void()>> done = ReleaseToken();
+  Completions done = ReleaseToken();
   InScope([&] { RunCompletions(std::move(done)); });
   // Frames still queued in the device are freed by its destructor.
 }
 
 bool Stack::Block(absl::Duration timeout, bool use_interrupts) {
-  std::vector<pollfd> fds;
+  absl::InlinedVector<pollfd, 4> fds;
   fds.push_back({wake_fd_, POLLIN, 0});
   if (use_interrupts) {
     for (const auto& p : ports_) {
@@ -477,7 +469,7 @@ uint32_t Stack::PassLocked() {
   work += TimerStage();
   work += TxStage();
   iterations_.Inc();
-  if (spinner_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+  if (spinner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
     spin_passes_.fetch_add(1, std::memory_order_relaxed);
   }
   return work;
@@ -553,7 +545,6 @@ PollStats Stack::poll_stats() const {
                    inline_runs_.load(std::memory_order_relaxed),
                    posted_runs_.load(std::memory_order_relaxed),
                    background_passes_.Get(),
-                   spins_.load(std::memory_order_relaxed),
                    spin_passes_.load(std::memory_order_relaxed),
                    wakeups_.load(std::memory_order_relaxed),
                    takeovers_.load(std::memory_order_relaxed)};

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -45,7 +46,7 @@ struct PollStats {
   uint64_t inline_runs;       // Run() calls done at once on the caller's thread
   uint64_t posted_runs;       // Run() calls handed to the token holder (token busy)
   uint64_t background_passes; // passes made by the background poller
-  uint64_t spins, spin_passes;  // BeginSpin() periods, and passes made inside them
+  uint64_t spin_passes;       // passes made between BeginSpin() and EndSpin()
   uint64_t wakeups;           // the background poller woken (posted work, interrupt)
   uint64_t takeovers;         // frames found waiting after a spinner left and did not return
 };
@@ -97,8 +98,6 @@ class Stack {
   void Defer(absl::AnyInvocable<void()> fn);
   // True on the thread that holds the token now.
   bool HoldsToken() const { return holder_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
-  // Deprecated name of HoldsToken().
-  bool OnPollThread() const { return HoldsToken(); }
 
   // A waiting thread (a gRPC poller) that busy-polls the stack says so, so that the
   // background poller does not spin beside it. At most one spinner at a time: false if
@@ -141,8 +140,15 @@ class Stack {
   void TakeToken() ABSL_EXCLUSIVE_LOCK_FUNCTION(token_);
   // Releases the token and returns the completions to run; commands posted meanwhile are
   // run first (retaking the token if it is free), so that none waits for the next pass.
-  std::vector<absl::AnyInvocable<void()>> ReleaseToken() ABSL_UNLOCK_FUNCTION(token_);
-  void RunCompletions(std::vector<absl::AnyInvocable<void()>> fns);
+  // Callbacks to run after a pass (Defer). Inline storage: a pass usually completes one or
+  // two operations, and this keeps the per-RPC path free of heap allocation for the list.
+  using Completions = absl::InlinedVector<absl::AnyInvocable<void()>, 4>;
+  Completions ReleaseToken() ABSL_UNLOCK_FUNCTION(token_);
+  void RunCompletions(Completions fns);
+  // Takes the token if it is free and runs `fn` (if any), the posted commands and a TX
+  // flush, then the completions, on this thread.
+  enum class Turn { kBusy, kRan, kStopped };
+  Turn TryTurn(absl::AnyInvocable<void()>* fn);
   void InScope(absl::FunctionRef<void()> fn);
   // Background poller: blocks until woken, an RX interrupt, or `timeout`. True if an RX
   // interrupt fd was readable.
@@ -165,7 +171,7 @@ class Stack {
   uint32_t last_ms_ ABSL_GUARDED_BY(token_) = 0;
   uint64_t next_slow_tick_ ABSL_GUARDED_BY(token_) = 0;  // TSC of the next link check
   std::vector<absl::AnyInvocable<void()>> running_ ABSL_GUARDED_BY(token_);
-  std::vector<absl::AnyInvocable<void()>> deferred_ ABSL_GUARDED_BY(token_);
+  Completions deferred_ ABSL_GUARDED_BY(token_);
 
   // Commands for the next pass.
   absl::Mutex mu_;
@@ -177,15 +183,14 @@ class Stack {
   // The background poller's sleep (Block) and the spinner.
   int wake_fd_ = -1;                      // eventfd: Post() and EndSpin(idle) wake the sleeper
   std::atomic<bool> sleeping_{false};
-  std::atomic<bool> spinner_{false};
+  std::atomic<std::thread::id> spinner_{};  // the thread between BeginSpin and EndSpin
   std::atomic<bool> spin_in_background_{true};
   std::atomic<uint64_t> last_spin_end_tsc_{0};
-  std::atomic<std::thread::id> spinner_thread_{};
   std::atomic<Scope*> scope_{nullptr};    // set once, never freed (lives with the process)
 
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
       timer_runs_, tx_frames_, background_passes_;
-  std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0}, spins_{0},
+  std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0},
       spin_passes_{0}, wakeups_{0}, takeovers_{0};
 };
 
