@@ -74,7 +74,11 @@ def _debian_source_repository_impl(ctx):
         if res.return_code != 0:
             fail("patch %s does not apply to %s: %s%s" % (p, ctx.attr.source, res.stdout, res.stderr))
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
-    ctx.symlink(ctx.attr.build_file, "BUILD.bazel")
+    # The BUILD file names our packages as "@//...". Rewritten to our repository's name when
+    # grpc-bypass is an external repository of a consumer's workspace ("" when it is the main
+    # one), so that the labels never point into the consumer's workspace.
+    ctx.template("BUILD.bazel", ctx.attr.build_file,
+                 {"@//": "@%s//" % ctx.attr.build_file.workspace_name}, executable = False)
     if ctx.attr.version_file:
         ctx.template("source_version.h", ctx.attr.version_file, {}, executable = False)
 
@@ -141,7 +145,7 @@ def grpc_bypass_system_deps():
         name = "lwip",
         source = "lwip",
         dirs = ["src", "test/unit", "test/fuzz", "COPYING"],
-        build_file = "@//third_party/lwip:lwip.BUILD",
+        build_file = Label("//third_party/lwip:lwip.BUILD"),
         patches = LWIP_PATCHES,
         # The unit tests' own lwipopts.h would shadow ours (tests/lwip_unit layers on ours).
         remove = ["test/unit/lwipopts.h"],
@@ -150,9 +154,9 @@ def grpc_bypass_system_deps():
         name = "grpc_src",
         source = "grpc",
         dirs = ["src/core", "include", "test/core/event_engine", "test/core/util", "LICENSE"],
-        build_file = "@//third_party/grpc_src:grpc_src.BUILD",
+        build_file = Label("//third_party/grpc_src:grpc_src.BUILD"),
         # Only the addresses gRPC's conformance suite uses ([::1], which the kernel owns)
         # change: to the kernel's and our stack's addresses in the test's namespace.
-        patches = ["@//tests/conformance:patches/addresses.patch"],
+        patches = [Label("//tests/conformance:patches/addresses.patch")],
     )
     grpc_source_version_repository(name = "grpc_source_version")
