@@ -63,6 +63,15 @@ absl::StatusOr<Options> OptionsFromEnvironment() {
   return o;
 }
 
+std::vector<std::string> ConfigVariables() {
+  std::vector<std::string> v = StackConfigVariables();
+  for (const char* n : {"BYPASS_KERNEL_TOO", "BYPASS_SUMMARY", "BYPASS_STATS_FILE",
+                        "BYPASS_STATS_INTERVAL_MS"}) {
+    v.push_back(n);
+  }
+  return v;
+}
+
 absl::Status Enable() {
   absl::StatusOr<Options> o = OptionsFromEnvironment();
   if (!o.ok()) return o.status();

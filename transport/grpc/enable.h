@@ -41,6 +41,8 @@ struct Options {
 
 // Options from BYPASS_* and --bypass_* (see StackConfigFromEnvironment).
 absl::StatusOr<Options> OptionsFromEnvironment();
+// Every BYPASS_* variable OptionsFromEnvironment reads (the launcher's config file keys).
+std::vector<std::string> ConfigVariables();
 
 // FailedPrecondition if called twice, after gRPC was initialized, or with a gRPC runtime
 // other than the one the bridge was built against; the stack's errors otherwise.

@@ -53,6 +53,15 @@ absl::StatusOr<uint32_t> ParseUint(const std::string& name, const std::string& v
 
 }  // namespace
 
+const std::vector<std::string>& StackConfigVariables() {
+  static const auto* names = new std::vector<std::string>{
+      "BYPASS_EAL",   "BYPASS_IP",    "BYPASS_IP6",     "BYPASS_GW",
+      "BYPASS_PORTS", "BYPASS_VLAN",  "BYPASS_MTU",     "BYPASS_IDLE",
+      "BYPASS_POLL_US", "BYPASS_FAULTS", "BYPASS_DESCRIPTORS", "BYPASS_MBUFS",
+      "BYPASS_OFFLOADS"};
+  return *names;
+}
+
 std::string Ipv4Prefix::ToString() const {
   char buf[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &addr_be, buf, sizeof(buf));

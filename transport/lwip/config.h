@@ -76,6 +76,9 @@ absl::StatusOr<std::vector<uint16_t>> ParsePorts(const std::string& name, const 
 absl::StatusOr<IdleConfig> ParseIdle(const std::string& name, const std::string& v);
 absl::StatusOr<FaultConfig> ParseFaults(const std::string& name, const std::string& v);
 
+// The BYPASS_* variables StackConfigFromEnvironment reads.
+const std::vector<std::string>& StackConfigVariables();
+
 // Reads BYPASS_* from the environment, then applies any --bypass_* flags that were set.
 absl::StatusOr<StackConfig> StackConfigFromEnvironment();
 
