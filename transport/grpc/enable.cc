@@ -136,6 +136,10 @@ absl::StatusOr<Stats> GetStats() {
   if (g_core == nullptr) return absl::FailedPreconditionError("grpc-bypass is not enabled");
   Stats s;
   auto add = [&s](std::string name, uint64_t v) { s.counters.emplace_back(std::move(name), v); };
+  auto gauge = [&s, &add](std::string name, uint64_t v) {
+    s.gauges.push_back(name);
+    add(std::move(name), v);
+  };
   Stack& stack = g_core->stack();
   for (const dpdk::PortQueueStats& q : stack.device().Stats()) {
     const std::string p = absl::StrCat("port", q.port_id, ".");
@@ -149,10 +153,10 @@ absl::StatusOr<Stats> GetStats() {
     add(p + "tx_retries", q.tx_retries);
     add(p + "tx_drops", q.tx_drops);
     add(p + "tx_nombuf", q.tx_nombuf);
-    add(p + "tx_backlog", q.tx_backlog);
-    add(p + "mempool_in_use", q.mempool_in_use);
-    add(p + "mempool_size", q.mempool_size);
-    add(p + "mac_learned", q.mac_learned);
+    gauge(p + "tx_backlog", q.tx_backlog);
+    gauge(p + "mempool_in_use", q.mempool_in_use);
+    gauge(p + "mempool_size", q.mempool_size);
+    gauge(p + "mac_learned", q.mac_learned);
     add(p + "fault_drops", q.fault_drops);
     add(p + "fault_reorders", q.fault_reorders);
   }
@@ -191,13 +195,13 @@ absl::StatusOr<Stats> GetStats() {
   add("lwip.tcp_chkerr", l.tcp_chkerr);
   add("lwip.tcp_memerr", l.tcp_memerr);
   add("lwip.ip_drop", l.ip_drop);
-  add("lwip.heap_used", l.heap_used);
-  add("lwip.heap_max", l.heap_max);
+  gauge("lwip.heap_used", l.heap_used);
+  gauge("lwip.heap_max", l.heap_max);
   add("lwip.heap_err", l.heap_err);
   add("lwip.link_drop", l.link_drop);
   for (const LwipStats::Pool& pool : l.pools) {
-    add(absl::StrCat("lwip.pool.", pool.name, ".used"), pool.used);
-    add(absl::StrCat("lwip.pool.", pool.name, ".max"), pool.max);
+    gauge(absl::StrCat("lwip.pool.", pool.name, ".used"), pool.used);
+    gauge(absl::StrCat("lwip.pool.", pool.name, ".max"), pool.max);
     add(absl::StrCat("lwip.pool.", pool.name, ".err"), pool.err);
   }
   engine::EngineCounters& e = g_core->counters();
@@ -219,15 +223,24 @@ absl::StatusOr<Stats> GetStats() {
   add("grpc.bypass_connects", b.bypass_connects);
   add("grpc.bypass_accepts", b.bypass_accepts);
   add("grpc.kernel_connects", b.kernel_connects);
-  add("grpc.bypass_listeners", b.bypass_listeners);
-  add("grpc.kernel_listeners", b.kernel_listeners);
-  add("grpc.bypass_endpoints_open", b.bypass_endpoints_open);
+  gauge("grpc.bypass_listeners", b.bypass_listeners);
+  gauge("grpc.kernel_listeners", b.kernel_listeners);
+  gauge("grpc.bypass_endpoints_open", b.bypass_endpoints_open);
   return s;
+}
+
+bool Stats::IsGauge(absl::string_view name) const {
+  for (const std::string& g : gauges) {
+    if (g == name) return true;
+  }
+  return false;
 }
 
 std::string FormatStats(const Stats& stats) {
   std::string out;
-  for (const auto& [name, v] : stats.counters) absl::StrAppend(&out, name, " ", v, "\n");
+  for (const auto& [name, v] : stats.counters) {
+    absl::StrAppend(&out, name, " ", v, stats.IsGauge(name) ? " gauge\n" : "\n");
+  }
   return out;
 }
 

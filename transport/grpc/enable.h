@@ -69,14 +69,19 @@ absl::Status Enable(const Options& options);
 //                         pollset_kicks_other_pollset (gRPC's pollers on the stack),
 //                         bypass_connects, bypass_accepts, kernel_connects, bypass_listeners,
 //                         kernel_listeners, bypass_endpoints_open
+// Gauges (a level that goes up and down, not a running count): port<i>.tx_backlog,
+// mempool_in_use, mempool_size, mac_learned; lwip.heap_used, heap_max and pool.<NAME>.used
+// and .max; grpc.bypass_listeners, kernel_listeners, bypass_endpoints_open.
 struct Stats {
   std::vector<std::pair<std::string, uint64_t>> counters;  // in the order above
+  std::vector<std::string> gauges;                         // the names that are gauges
   // The value of `name`, or 0 if there is no such counter.
   uint64_t Get(absl::string_view name) const;
+  bool IsGauge(absl::string_view name) const;
 };
 // FailedPrecondition before Enable().
 absl::StatusOr<Stats> GetStats();
-// "name value" lines, the format of the stats file.
+// The format of the stats file: "name value" lines, "name value gauge" for gauges.
 std::string FormatStats(const Stats& stats);
 
 // One line: DPDK, lwIP and bridge counters (any thread, after Enable()).

@@ -1,6 +1,7 @@
 // Publishes the process's counters as a small text file in shared memory (/dev/shm), rewritten
 // every interval, so that `bypass_stat` (tools/stat) can watch a running service without
-// touching it. Format: one "name value" pair per line, names stable (see FormatStats).
+// touching it. Format: one "name value" pair per line ("name value gauge" for a gauge), names
+// stable (see FormatStats).
 // The file is replaced atomically (write + rename), so a reader never sees half a snapshot.
 #ifndef GRPC_BYPASS_TRANSPORT_GRPC_STATS_FILE_H
 #define GRPC_BYPASS_TRANSPORT_GRPC_STATS_FILE_H
