@@ -188,6 +188,45 @@ TEST(LwipEngine, ConcurrentReadersAndWritersOnManyConnectionsMoveEveryByte) {
   EXPECT_EQ(ok.load(), kConns);
 }
 
+// Run to completion for EventEngine users (gRPC >= 1.60, the conformance suite): an executor
+// thread with nothing to run polls the stack (one spinner at a time, up to BYPASS_POLL_US after
+// its last work) and runs the completions its passes produce, instead of leaving the frames to
+// the background poller's sleeps. Switched off, no thread here spins (there are no gRPC pollers
+// in this test).
+TEST(LwipEngine, IdleExecutorThreadsPollTheStackAndRunTheCompletionsTheyProduce) {
+  LwipEventEngine ee(g_core);
+  KernelServer server;  // echoes
+  auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+  ASSERT_NE(ep, nullptr);
+  auto exchange = [&](int n) {
+    const std::string msg = Pattern(64, n);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(WriteAll(ep.get(), msg).ok());
+      auto back = ReadExactly(ep.get(), msg.size());
+      EXPECT_TRUE(back.ok() && *back == msg);
+    }
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+               .count() / n;
+  };
+  g_core->SetWorkersPollWhenIdle(true);
+  const PollStats on0 = g_core->stack().poll_stats();
+  const double us_on = exchange(300);
+  const PollStats on1 = g_core->stack().poll_stats();
+  g_core->SetWorkersPollWhenIdle(false);
+  absl::SleepFor(absl::Milliseconds(50));  // a spin in progress ends (BYPASS_POLL_US)
+  const PollStats off0 = g_core->stack().poll_stats();
+  const double us_off = exchange(300);
+  const PollStats off1 = g_core->stack().poll_stats();
+  g_core->SetWorkersPollWhenIdle(true);
+  std::printf("64 B round trip through the EventEngine: %.1f us with workers polling (%llu spin "
+              "passes), %.1f us without (%llu)\n",
+              us_on, static_cast<unsigned long long>(on1.spin_passes - on0.spin_passes), us_off,
+              static_cast<unsigned long long>(off1.spin_passes - off0.spin_passes));
+  EXPECT_GT(on1.spin_passes - on0.spin_passes, 300u);
+  EXPECT_EQ(off1.spin_passes, off0.spin_passes);
+}
+
 TEST(LwipEngine, EndpointDestroyedWithReadAndWritePendingCompletesEachOnceWithAnError) {
   LwipEventEngine ee(g_core);
   KernelServer server(0, /*never_read=*/true);

@@ -19,7 +19,11 @@ absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
   auto* core = new EngineCore();
   core->stack_ = *std::move(stack);
   const int n = std::max(2u, std::thread::hardware_concurrency());
-  core->executor_ = std::make_unique<Executor>(n);
+  if (config.idle.spin_forever) core->workers_poll_.store(false);
+  core->executor_ = std::make_unique<Executor>(
+      n, [core, spin = config.idle.spin](absl::FunctionRef<bool()> queued) {
+        core->PollWhileIdle(spin, queued);
+      });
   core->timers_ = std::make_unique<TimerManager>(core->executor_.get());
   g_core = core;
   return g_core;
@@ -36,6 +40,22 @@ thread_local bool t_no_inline = false;
 
 NoInlineCompletions::NoInlineCompletions() : saved_(t_no_inline) { t_no_inline = true; }
 NoInlineCompletions::~NoInlineCompletions() { t_no_inline = saved_; }
+
+void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> queued) {
+  if (!workers_poll_.load(std::memory_order_relaxed) || spin <= absl::ZeroDuration()) return;
+  if (!stack_->BeginSpin()) return;  // another thread spins
+  absl::Time deadline = absl::Now() + spin;
+  bool idle = false;
+  while (!queued()) {
+    if (stack_->Poll() > 0) {
+      deadline = absl::Now() + spin;
+    } else if (absl::Now() >= deadline) {
+      idle = true;
+      break;
+    }
+  }
+  stack_->EndSpin(idle);
+}
 
 void EngineCore::Deliver(absl::AnyInvocable<void()> fn) {
   if (!t_no_inline && stack_->HoldsToken()) {

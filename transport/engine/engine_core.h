@@ -58,6 +58,13 @@ class EngineCore {
   // Runs `fn` (a completion) as the class comment says. Any thread.
   void Deliver(absl::AnyInvocable<void()> fn);
 
+  // Whether idle executor threads poll the stack (spin up to the configured BYPASS_POLL_US
+  // after the last work, one spinner at a time, then block) and run what their passes
+  // complete, so that EventEngine users get run to completion. On by default; off where
+  // other threads do the spinning (gRPC 1.51's pollers, the pollset bridge) or with
+  // BYPASS_IDLE=spin (the background poller spins).
+  void SetWorkersPollWhenIdle(bool on) { workers_poll_.store(on, std::memory_order_relaxed); }
+
   Stack& stack() { return *stack_; }
   Executor& executor() { return *executor_; }
   TimerManager& timers() { return *timers_; }
@@ -65,10 +72,13 @@ class EngineCore {
 
  private:
   EngineCore() = default;
+  // An executor thread with nothing queued (Executor::IdleHook).
+  void PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> queued);
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<TimerManager> timers_;
   EngineCounters counters_;
+  std::atomic<bool> workers_poll_{true};
 };
 
 }  // namespace grpc_bypass::engine

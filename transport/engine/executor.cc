@@ -5,9 +5,11 @@ namespace {
 thread_local bool t_executor_thread = false;
 }  // namespace
 
-Executor::Executor(int threads) {
+Executor::Executor(int threads, IdleHook idle) : idle_(std::move(idle)) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
+
+bool Executor::Queued() const { return queued_.load(std::memory_order_acquire) > 0; }
 
 Executor::~Executor() { Stop(); }
 
@@ -16,6 +18,7 @@ void Executor::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+    queued_.fetch_add(1, std::memory_order_release);  // ends idle hooks
   }
   for (auto& t : threads_) t.join();
   std::deque<absl::AnyInvocable<void()>> left;
@@ -34,6 +37,7 @@ void Executor::Run(absl::AnyInvocable<void()> fn) {
     absl::MutexLock lock(&mu_);
     if (!stopped_) {
       queue_.push_back(std::move(fn));
+      queued_.fetch_add(1, std::memory_order_release);
       return;
     }
   }
@@ -43,6 +47,7 @@ void Executor::Run(absl::AnyInvocable<void()> fn) {
 void Executor::Loop() {
   t_executor_thread = true;
   for (;;) {
+    if (idle_ && !Queued()) idle_([this] { return Queued(); });
     absl::AnyInvocable<void()> fn;
     {
       absl::MutexLock lock(&mu_);
@@ -53,6 +58,7 @@ void Executor::Loop() {
       if (queue_.empty()) return;  // stopping and drained
       fn = std::move(queue_.front());
       queue_.pop_front();
+      queued_.fetch_sub(1, std::memory_order_relaxed);
     }
     fn();
   }

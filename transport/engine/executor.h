@@ -4,19 +4,24 @@
 #ifndef GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H
 #define GRPC_BYPASS_TRANSPORT_ENGINE_EXECUTOR_H
 
+#include <atomic>
 #include <deque>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 
 namespace grpc_bypass::engine {
 
 class Executor {
  public:
-  explicit Executor(int threads);
+  // Called by a worker that finds nothing queued, before it blocks: it may do other work (poll
+  // the stack and run what that completes) and must return soon after `queued()` is true.
+  using IdleHook = absl::AnyInvocable<void(absl::FunctionRef<bool()> queued)>;
+  explicit Executor(int threads, IdleHook idle = nullptr);
   ~Executor();  // Stop()
   // Runs what is queued, then joins the threads; later Run() calls run their closure at once
   // on the caller's thread (exactly once, even at exit). Idempotent; not from an executor
@@ -28,8 +33,11 @@ class Executor {
 
  private:
   void Loop();
+  bool Queued() const;
+  IdleHook idle_;  // set before the threads start, then only called
   absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  std::atomic<size_t> queued_{0};  // queue_.size() (+1 while stopping), read without mu_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

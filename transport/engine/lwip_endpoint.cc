@@ -132,36 +132,71 @@ void EndpointImpl::StartRead(Callback cb, SliceBuffer* buffer) {
   DeliverRead();
 }
 
+bool EndpointImpl::TryReadNow(SliceBuffer* buffer) {
+  bool done = false;
+  core_->stack().RunIfFree([&] {
+    if (on_read_ || rx_.empty()) return;
+    TakeReceived(buffer);
+    done = true;
+  });
+  return done;
+}
+
+EndpointImpl::WriteNow EndpointImpl::TryWriteNow(Callback& on_writable, SliceBuffer* data) {
+  WriteNow result = WriteNow::kNotTried;
+  core_->stack().RunIfFree([&] {
+    if (on_write_ || !error_.ok() || pcb_ == nullptr) return;  // Write() reports these
+    write_buf_ = data;
+    write_slice_ = 0;
+    write_off_ = 0;
+    if (WriteSome()) {
+      write_buf_ = nullptr;
+      result = WriteNow::kDone;
+    } else if (!error_.ok()) {  // tcp_write failed: Fail() has run, Write() reports it
+      write_buf_ = nullptr;
+    } else {
+      on_write_ = std::move(on_writable);  // the rest goes out from OnSent
+      result = WriteNow::kPending;
+    }
+  });
+  return result;
+}
+
+size_t EndpointImpl::TakeReceived(SliceBuffer* buffer) {
+  size_t n = 0;
+  if (rx_.size() == 1) {
+    // One segment (small messages): hand gRPC the mbuf's bytes without a copy.
+    pbuf* p = rx_.front();
+    rx_.pop_front();
+    n = p->len;
+    auto* owner = new RxSliceOwner{p, allocator_, 0, core_};
+    owner->reserved = allocator_->Reserve(MemoryRequest(n));
+    owner->published.store(true, std::memory_order_release);
+    buffer->Append(Slice(grpc_slice_new_with_user_data(p->payload, n, DestroyRxSlice, owner)));
+  } else {
+    // Several segments (bulk data): one copy into one slice costs less than a slice, an
+    // allocation and a quota reservation per 1460-byte segment, and gRPC parses one slice
+    // instead of hundreds. The mbufs go back to the pool at once.
+    for (pbuf* p : rx_) n += p->len;
+    grpc_slice slice = allocator_->MakeSlice(MemoryRequest(n));
+    uint8_t* dst = GRPC_SLICE_START_PTR(slice);
+    for (pbuf* p : rx_) {
+      std::memcpy(dst, p->payload, p->len);
+      dst += p->len;
+      pbuf_free(p);
+    }
+    rx_.clear();
+    buffer->Append(Slice(slice));
+  }
+  if (pcb_ != nullptr) Recved(pcb_, n);  // reopen the window for what the reader took
+  core_->counters().bytes_read.Add(n);
+  return n;
+}
+
 void EndpointImpl::DeliverRead() {
   if (!on_read_) return;
   if (!rx_.empty()) {
-    size_t n = 0;
-    if (rx_.size() == 1) {
-      // One segment (small messages): hand gRPC the mbuf's bytes without a copy.
-      pbuf* p = rx_.front();
-      rx_.pop_front();
-      n = p->len;
-      auto* owner = new RxSliceOwner{p, allocator_, 0, core_};
-      owner->reserved = allocator_->Reserve(MemoryRequest(n));
-      owner->published.store(true, std::memory_order_release);
-      read_buf_->Append(Slice(grpc_slice_new_with_user_data(p->payload, n, DestroyRxSlice, owner)));
-    } else {
-      // Several segments (bulk data): one copy into one slice costs less than a slice, an
-      // allocation and a quota reservation per 1460-byte segment, and gRPC parses one slice
-      // instead of hundreds. The mbufs go back to the pool at once.
-      for (pbuf* p : rx_) n += p->len;
-      grpc_slice slice = allocator_->MakeSlice(MemoryRequest(n));
-      uint8_t* dst = GRPC_SLICE_START_PTR(slice);
-      for (pbuf* p : rx_) {
-        std::memcpy(dst, p->payload, p->len);
-        dst += p->len;
-        pbuf_free(p);
-      }
-      rx_.clear();
-      read_buf_->Append(Slice(slice));
-    }
-    if (pcb_ != nullptr) Recved(pcb_, n);  // reopen the window for what the reader took
-    core_->counters().bytes_read.Add(n);
+    TakeReceived(read_buf_);
     read_buf_ = nullptr;
     Complete(std::move(on_read_), absl::OkStatus());
     on_read_ = nullptr;
@@ -192,6 +227,13 @@ void EndpointImpl::StartWrite(Callback cb, SliceBuffer* data) {
 
 void EndpointImpl::PumpWrite() {
   if (!on_write_ || pcb_ == nullptr) return;
+  if (!WriteSome()) return;  // the rest from OnSent (or Fail() completed it)
+  write_buf_ = nullptr;
+  Complete(std::move(on_write_), absl::OkStatus());
+  on_write_ = nullptr;
+}
+
+bool EndpointImpl::WriteSome() {
   grpc_slice_buffer* sb = write_buf_->c_slice_buffer();
   bool wrote = false;
   while (write_slice_ < sb->count) {
@@ -217,18 +259,14 @@ void EndpointImpl::PumpWrite() {
     }
     if (e != ERR_OK) {
       Fail(LwipErrToStatus(e, "tcp_write"));
-      return;
+      return false;
     }
     wrote = true;
     write_off_ += n;
     core_->counters().bytes_written.Add(n);
   }
   if (wrote) tcp_output(pcb_);
-  if (write_slice_ >= sb->count) {
-    write_buf_ = nullptr;
-    Complete(std::move(on_write_), absl::OkStatus());
-    on_write_ = nullptr;
-  }
+  return write_slice_ >= sb->count;
 }
 
 void EndpointImpl::Fail(absl::Status status) {
@@ -320,16 +358,35 @@ void EndpointImpl::OnErr(void* arg, err_t err) {
 
 // ---- the public Endpoint ----------------------------------------------------------------
 
-void LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
-                        const ReadArgs*) {
+LwipEndpoint::IoResult LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)> on_read,
+                                          SliceBuffer* buffer, ReadArgsParam) {
   NoInlineCompletions not_in_caller;  // the EventEngine contract
+#if GRPC_BYPASS_EE_IO_RETURNS_BOOL
+  if (impl_->TryReadNow(buffer)) return true;
   impl_->Read(std::move(on_read), buffer);
+  return false;
+#else
+  impl_->Read(std::move(on_read), buffer);
+#endif
 }
 
-void LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
-                         const WriteArgs*) {
+LwipEndpoint::IoResult LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)> on_writable,
+                                           SliceBuffer* data, WriteArgsParam) {
   NoInlineCompletions not_in_caller;
+#if GRPC_BYPASS_EE_IO_RETURNS_BOOL
+  switch (impl_->TryWriteNow(on_writable, data)) {
+    case EndpointImpl::WriteNow::kDone:
+      return true;
+    case EndpointImpl::WriteNow::kPending:
+      return false;
+    case EndpointImpl::WriteNow::kNotTried:
+      break;
+  }
   impl_->Write(std::move(on_writable), data);
+  return false;
+#else
+  impl_->Write(std::move(on_writable), data);
+#endif
 }
 
 }  // namespace grpc_bypass::engine

@@ -20,6 +20,7 @@
 #include "lwip/tcp.h"
 #include "transport/engine/address.h"
 #include "transport/engine/engine_core.h"
+#include "transport/engine/grpc_features.h"
 
 namespace grpc_bypass::engine {
 
@@ -39,6 +40,15 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   // Any thread.
   void Read(Callback on_read, SliceBuffer* buffer);
   void Write(Callback on_writable, SliceBuffer* data);
+  // For gRPC >= 1.54's Read/Write, which may finish before they return. Only when the stack
+  // token is free (then on this thread; else nothing happens and they return false):
+  // TryReadNow moves data already received into `buffer` (true if there was some);
+  // TryWriteNow hands `data` to lwIP and returns kDone if lwIP took all of it, kPending if
+  // only part (then `on_writable` was taken and runs when the rest is sent), kNotTried if
+  // nothing was done (`on_writable` untouched).
+  bool TryReadNow(SliceBuffer* buffer);
+  enum class WriteNow { kDone, kPending, kNotTried };
+  WriteNow TryWriteNow(Callback& on_writable, SliceBuffer* data);
   void Shutdown();  // idempotent; completes pending operations with an error
   const ResolvedAddress& peer() const { return peer_; }
   const ResolvedAddress& local() const { return local_; }
@@ -49,7 +59,9 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   void StartRead(Callback cb, SliceBuffer* buffer);
   void StartWrite(Callback cb, SliceBuffer* data);
   void DeliverRead();
+  size_t TakeReceived(SliceBuffer* buffer);  // moves rx_ into `buffer`, reopens the window
   void PumpWrite();
+  bool WriteSome();  // hands write_buf_ to lwIP as far as it takes it; true when all is taken
   void Fail(absl::Status status);  // completes pending operations, detaches from lwIP
   void Detach(bool close);
   void Complete(Callback cb, absl::Status st);
@@ -75,14 +87,36 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   size_t write_slice_ = 0, write_off_ = 0;
 };
 
+// The public Endpoint, for each gRPC's interface (grpc_features.h). Callbacks never run inside
+// Read/Write (the EventEngine contract): from gRPC 1.54, a read or write that can finish at
+// once does so and returns true (run to completion: no hand-off at all); otherwise, and on
+// older gRPC, the callback runs later, on the thread whose pass completes the operation.
 class LwipEndpoint : public EventEngine::Endpoint {
  public:
+#if GRPC_BYPASS_EE_ARGS_BY_VALUE
+  using ReadArgsParam = ReadArgs;
+  using WriteArgsParam = WriteArgs;
+#else
+  using ReadArgsParam = const ReadArgs*;
+  using WriteArgsParam = const WriteArgs*;
+#endif
+#if GRPC_BYPASS_EE_IO_RETURNS_BOOL
+  using IoResult = bool;
+#else
+  using IoResult = void;
+#endif
+
   explicit LwipEndpoint(std::shared_ptr<EndpointImpl> impl) : impl_(std::move(impl)) {}
   ~LwipEndpoint() override { impl_->Shutdown(); }
-  void Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
-            const ReadArgs* args) override;
-  void Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
-             const WriteArgs* args) override;
+  IoResult Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
+                ReadArgsParam args) override;
+  IoResult Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
+                 WriteArgsParam args) override;
+#if GRPC_BYPASS_EE_TELEMETRY
+  // No per-write telemetry (timestamps, TCP metrics) yet; gRPC's CFStream endpoint does the
+  // same, and chttp2 does not ask.
+  std::shared_ptr<TelemetryInfo> GetTelemetryInfo() const override { return nullptr; }
+#endif
   // As Read/Write, but the callback may run before these return, on the caller's thread
   // (when the data or the send-buffer room is there at once). For callers whose callback
   // only schedules work, such as gRPC's iomgr bridge (its closures run from an ExecCtx).

@@ -107,33 +107,54 @@ absl::StatusOr<std::vector<EE::ResolvedAddress>> Resolve(const std::string& name
   return out;
 }
 
+// Lookups run off the stack (getaddrinfo may block) on the executor, results there too.
+// gRPC >= 1.57: lookups return nothing and cannot be cancelled; before: a handle and a
+// timeout (not applied: getaddrinfo has none).
 class Resolver : public EE::DNSResolver {
  public:
   explicit Resolver(EngineCore* core) : core_(core) {}
+#if GRPC_BYPASS_EE_DNS_STATUSOR
+  void LookupHostname(LookupHostnameCallback on_resolve, absl::string_view name,
+                      absl::string_view default_port) override {
+    StartHostname(std::move(on_resolve), name, default_port);
+  }
+  void LookupSRV(LookupSRVCallback on_resolve, absl::string_view name) override {
+    StartUnsupported(std::move(on_resolve), "SRV", name);
+  }
+  void LookupTXT(LookupTXTCallback on_resolve, absl::string_view name) override {
+    StartUnsupported(std::move(on_resolve), "TXT", name);
+  }
+#else
   LookupTaskHandle LookupHostname(LookupHostnameCallback on_resolve, absl::string_view name,
                                   absl::string_view default_port, EE::Duration) override {
-    // Off the poll thread (getaddrinfo may block); results on the executor.
-    core_->executor().Run([cb = std::move(on_resolve), n = std::string(name),
-                           p = std::string(default_port)]() mutable { cb(Resolve(n, p)); });
+    StartHostname(std::move(on_resolve), name, default_port);
     return {{0, 0}};
   }
   LookupTaskHandle LookupSRV(LookupSRVCallback on_resolve, absl::string_view name,
                              EE::Duration) override {
-    core_->executor().Run([cb = std::move(on_resolve), n = std::string(name)]() mutable {
-      cb(absl::UnimplementedError(absl::StrCat("SRV lookup of '", n, "' is not supported")));
-    });
+    StartUnsupported(std::move(on_resolve), "SRV", name);
     return {{0, 0}};
   }
   LookupTaskHandle LookupTXT(LookupTXTCallback on_resolve, absl::string_view name,
                              EE::Duration) override {
-    core_->executor().Run([cb = std::move(on_resolve), n = std::string(name)]() mutable {
-      cb(absl::UnimplementedError(absl::StrCat("TXT lookup of '", n, "' is not supported")));
-    });
+    StartUnsupported(std::move(on_resolve), "TXT", name);
     return {{0, 0}};
   }
   bool CancelLookup(LookupTaskHandle) override { return false; }
+#endif
 
  private:
+  void StartHostname(LookupHostnameCallback on_resolve, absl::string_view name,
+                     absl::string_view default_port) {
+    core_->executor().Run([cb = std::move(on_resolve), n = std::string(name),
+                           p = std::string(default_port)]() mutable { cb(Resolve(n, p)); });
+  }
+  template <typename Callback>
+  void StartUnsupported(Callback on_resolve, const char* kind, absl::string_view name) {
+    core_->executor().Run([cb = std::move(on_resolve), kind, n = std::string(name)]() mutable {
+      cb(absl::UnimplementedError(absl::StrCat(kind, " lookup of '", n, "' is not supported")));
+    });
+  }
   EngineCore* core_;
 };
 
@@ -231,7 +252,7 @@ bool LwipEventEngine::IsWorkerThread() {
   return Executor::OnExecutorThread() || core_->stack().HoldsToken();
 }
 
-std::unique_ptr<EE::DNSResolver> LwipEventEngine::GetDNSResolver(
+LwipEventEngine::DnsResolverResult LwipEventEngine::GetDNSResolver(
     const DNSResolver::ResolverOptions&) {
   return std::make_unique<Resolver>(core_);
 }

@@ -1,8 +1,10 @@
-// grpc_event_engine::experimental::EventEngine (gRPC 1.51.1) over the lwIP/DPDK datapath.
+// grpc_event_engine::experimental::EventEngine over the lwIP/DPDK datapath, for gRPC 1.51 ...
+// 1.76 (the interface differences are switched in grpc_features.h).
 //
 // A thin object over the process-wide EngineCore: any number of LwipEventEngine objects may
 // exist (gRPC's suite makes one per test); they share one stack, one executor and one timer
-// thread. Callbacks never run on the poll thread.
+// thread. Completions run to completion on the thread whose pass over the stack produced them
+// (engine_core.h), never inside the Read/Write/Connect call that asked for them.
 #ifndef GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_ENGINE_H
 #define GRPC_BYPASS_TRANSPORT_ENGINE_LWIP_ENGINE_H
 
@@ -12,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "transport/engine/engine_core.h"
+#include "transport/engine/grpc_features.h"
 
 namespace grpc_bypass::engine {
 
@@ -34,7 +37,12 @@ class LwipEventEngine : public grpc_event_engine::experimental::EventEngine {
                            Duration timeout) override;
   bool CancelConnect(ConnectionHandle handle) override;
   bool IsWorkerThread() override;
-  std::unique_ptr<DNSResolver> GetDNSResolver(const DNSResolver::ResolverOptions& options) override;
+#if GRPC_BYPASS_EE_DNS_STATUSOR
+  using DnsResolverResult = absl::StatusOr<std::unique_ptr<DNSResolver>>;
+#else
+  using DnsResolverResult = std::unique_ptr<DNSResolver>;
+#endif
+  DnsResolverResult GetDNSResolver(const DNSResolver::ResolverOptions& options) override;
   void Run(Closure* closure) override;
   void Run(absl::AnyInvocable<void()> closure) override;
   TaskHandle RunAfter(Duration when, Closure* closure) override;

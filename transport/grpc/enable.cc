@@ -92,7 +92,12 @@ absl::Status Enable(const Options& options) {
   if (!core.ok()) return core.status();
   g_core = *core;
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
-  // gRPC >= 1.60: TCP goes through the engines the default factory makes.
+  // gRPC >= 1.60: TCP goes through gRPC's EventEngine; ours routes. gRPC's work runs on the
+  // engine's executor threads, which poll the stack when idle (run to completion), so the
+  // background poller only blocks unless BYPASS_IDLE=spin.
+  if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
+    g_core->stack().SpinInBackground(false);
+  }
   InstallRoutingEngine(g_core, options.wildcard_also_on_kernel);
   grpc_init();
 #else
@@ -104,6 +109,8 @@ absl::Status Enable(const Options& options) {
   InstallIomgrBridge(g_core, bo);
   // gRPC's pollers spin on the stack (run to completion); the background poller then only
   // blocks. BYPASS_IDLE=spin keeps a dedicated spinning poller instead.
+  // The executor's threads (DNS, timers, Run closures here) do not spin beside them.
+  g_core->SetWorkersPollWhenIdle(false);
   if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
     g_core->stack().SpinInBackground(false);
     InstallPollsetBridge(g_core, options.stack.idle.spin);

@@ -1,7 +1,7 @@
 // libgrpc_bypass_preload.so: LD_PRELOAD it into an unmodified, already-built gRPC C++ program
 // (linked against Debian's libgrpc 1.51) to run it over the bypass, configured by BYPASS_*:
 //
-//   LD_PRELOAD=bazel-bin/transport/grpc/libgrpc_bypass_preload.so \
+//   LD_PRELOAD=bazel-bin/transport/grpc/libgrpc_bypass_preload.so
 //   BYPASS_EAL='...' BYPASS_IP=198.18.0.2/24 ./my_grpc_server
 //
 // The constructor runs before main() (after libgrpc's own initialisers) and calls

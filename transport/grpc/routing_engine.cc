@@ -7,8 +7,14 @@
 #include "transport/engine/address.h"
 #include "transport/engine/lwip_engine.h"
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
-#include "src/core/lib/event_engine/default_event_engine_factory.h"
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/match.h"
 #include "transport/grpc/iomgr_bridge.h"  // BridgeStats
+#if !GRPC_BYPASS_EE_SET_DEFAULT
+#include "src/core/lib/event_engine/default_event_engine_factory.h"
+#endif
 #endif
 
 namespace grpc_bypass {
@@ -228,7 +234,7 @@ bool RoutingEventEngine::IsWorkerThread() {
   return bypass_->IsWorkerThread() || fallback_->IsWorkerThread();
 }
 
-#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+#if GRPC_BYPASS_EE_DNS_STATUSOR
 absl::StatusOr<std::unique_ptr<EventEngine::DNSResolver>> RoutingEventEngine::GetDNSResolver(
     const DNSResolver::ResolverOptions& options) {
   return fallback_->GetDNSResolver(options);
@@ -259,14 +265,34 @@ RoutingEventEngine::Counters RoutingEventEngine::ProcessCounters() {
 }
 
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
-// Not built on this platform (gRPC 1.51): the path for gRPC >= 1.60.
+// Not built by Bazel here (Debian's gRPC is 1.51): compiled and run against gRPC 1.60, 1.68 and
+// 1.76 builds (README, "gRPC versions").
 void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel) {
+#if !GRPC_BYPASS_EE_CLIENT_BY_DEFAULT
+  // 1.60-1.67: client connections go through the EventEngine only with this experiment.
+  const char* e = std::getenv("GRPC_EXPERIMENTS");
+  std::string experiments = e == nullptr ? "" : e;
+  if (!absl::StrContains(experiments, "event_engine_client")) {
+    experiments += experiments.empty() ? "event_engine_client" : ",event_engine_client";
+    setenv("GRPC_EXPERIMENTS", experiments.c_str(), 1);
+  }
+#endif
+#if GRPC_BYPASS_EE_SET_DEFAULT
+  // gRPC's own engine (no factory is set: the default one), then ours in front of it.
+  std::shared_ptr<EventEngine> fallback = grpc_event_engine::experimental::CreateEventEngine();
+  grpc_event_engine::experimental::SetDefaultEventEngine(
+      std::make_shared<RoutingEventEngine>(core, std::move(fallback), wildcard_also_on_kernel));
+#else
+  // 1.60-1.70: the factory returns unique_ptr, and so does the default factory.
   grpc_event_engine::experimental::SetEventEngineFactory(
-      [core, wildcard_also_on_kernel]() -> std::shared_ptr<EventEngine> {
-        return std::make_shared<RoutingEventEngine>(
-            core, grpc_event_engine::experimental::DefaultEventEngineFactory(),
+      [core, wildcard_also_on_kernel]() -> std::unique_ptr<EventEngine> {
+        return std::make_unique<RoutingEventEngine>(
+            core,
+            std::shared_ptr<EventEngine>(
+                grpc_event_engine::experimental::DefaultEventEngineFactory()),
             wildcard_also_on_kernel);
       });
+#endif
 }
 
 BridgeStats GetBridgeStats() {

@@ -47,7 +47,7 @@ class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
                            Duration timeout) override;
   bool CancelConnect(ConnectionHandle handle) override;
   bool IsWorkerThread() override;
-#if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+#if GRPC_BYPASS_EE_DNS_STATUSOR
   absl::StatusOr<std::unique_ptr<DNSResolver>> GetDNSResolver(
       const DNSResolver::ResolverOptions& options) override;
 #else
@@ -84,8 +84,11 @@ class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
 };
 
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
-// gRPC >= 1.60: makes every EventEngine that gRPC creates a RoutingEventEngine over `core`
-// and gRPC's own default engine. Call before grpc_init().
+// gRPC >= 1.60: makes gRPC's EventEngine a RoutingEventEngine over `core` and gRPC's own
+// default engine: SetDefaultEventEngine from 1.71, the engine factory before (each engine the
+// factory makes routes; gRPC's default engine behind it). On 1.60-1.67 it also turns on the
+// event_engine_client experiment (GRPC_EXPERIMENTS), without which clients stay on iomgr.
+// Call before grpc_init().
 void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel);
 #endif
 

@@ -264,6 +264,16 @@ bool Stack::Run(absl::AnyInvocable<void()> fn) {
   return false;
 }
 
+bool Stack::RunIfFree(absl::AnyInvocable<void()> fn) {
+  if (HoldsToken()) {
+    fn();
+    return true;
+  }
+  if (TryTurn(&fn) != Turn::kRan) return false;
+  inline_runs_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 bool Stack::Post(absl::AnyInvocable<void()> fn) {
   {
     absl::MutexLock lock(&mu_);

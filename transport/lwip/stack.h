@@ -90,6 +90,9 @@ class Stack {
   // else hands it to the holder (FIFO with Post). False if the stack has stopped (`fn` is
   // destroyed without running).
   bool Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs `fn` as Run() does when the token is free or already held here; false, without
+  // running it, when another thread holds the token or the stack has stopped.
+  bool RunIfFree(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // Always hands `fn` to the next pass (FIFO). False if the stack has stopped.
   bool Post(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // Run() and wait for `fn` to have run. False if the stack has stopped.
