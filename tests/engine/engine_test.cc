@@ -127,6 +127,43 @@ TEST(LwipEngine, ListenerRefusesAForeignAddressAndReportsThePortItPicksForPortZe
   EXPECT_TRUE(shut_down.HasBeenNotified()) << "on_shutdown ran before the listener was gone";
 }
 
+// A client and a server in one process on the bypass: a connection to the interface's own
+// address (IPv4 and IPv6) loops inside lwIP and carries data both ways.
+TEST(LwipEngine, ConnectionToTheInterfacesOwnAddressLoopsBackInsideTheStack) {
+  LwipEventEngine ee(g_core);
+  for (const char* own : {"198.18.0.2", "fd00:77::2"}) {
+    std::unique_ptr<EventEngine::Endpoint> server_ep;
+    absl::Notification accepted;
+    auto listener = ee.CreateListener(
+        [&](std::unique_ptr<EventEngine::Endpoint> ep, MemoryAllocator) {
+          server_ep = std::move(ep);
+          accepted.Notify();
+        },
+        [](absl::Status) {}, NullConfig(), std::make_unique<CountingFactory>());
+    ASSERT_TRUE(listener.ok());
+    absl::StatusOr<int> port = (*listener)->Bind(Addr(own, 0));
+    ASSERT_TRUE(port.ok()) << port.status();
+    ASSERT_TRUE((*listener)->Start().ok());
+    auto client = ConnectOrDie(ee, own, *port);
+    ASSERT_NE(client, nullptr) << own;
+    ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(5))) << own;
+    const std::string up = Pattern(256 * 1024, 1), down = Pattern(256 * 1024, 2);
+    std::thread writer([&] { EXPECT_TRUE(WriteAll(client.get(), up).ok()); });
+    auto got_up = ReadExactly(server_ep.get(), up.size());
+    writer.join();
+    ASSERT_TRUE(got_up.ok()) << own << ": " << got_up.status();
+    EXPECT_TRUE(*got_up == up) << own;
+    std::thread writer2([&] { EXPECT_TRUE(WriteAll(server_ep.get(), down).ok()); });
+    auto got_down = ReadExactly(client.get(), down.size());
+    writer2.join();
+    ASSERT_TRUE(got_down.ok()) << own << ": " << got_down.status();
+    EXPECT_TRUE(*got_down == down) << own;
+    client.reset();
+    server_ep.reset();
+    listener->reset();
+  }
+}
+
 TEST(LwipEngine, ThousandConnectionsLeaveLwipPoolsAtTheirBaseline) {
   LwipEventEngine ee(g_core);
   KernelServer server(/*close_after=*/100);

@@ -94,14 +94,15 @@ absl::Status CanConnect(const StackConfig& c, const LwipAddress& a) {
     const uint32_t v = ip4_addr_get_u32(ip_2_ip4(&a.ip));
     const uint32_t h = ntohl(v);
     const bool unicast = (h >> 24) != 127 && (h >> 28) != 0xe && v != 0xffffffff;
-    if (unicast && v != c.ip.addr_be && (SameIpv4Subnet(c, v) || c.gw_be.has_value())) {
+    // Our own address too: lwIP loops it back (LWIP_NETIF_LOOPBACK).
+    if (unicast && (SameIpv4Subnet(c, v) || c.gw_be.has_value())) {
       return absl::OkStatus();
     }
   } else {
     const ip6_addr_t* v6 = ip_2_ip6(&a.ip);
     if (ip6_addr_islinklocal(v6)) return absl::OkStatus();
     if (c.ip6 && !ip6_addr_isloopback(v6) && !ip6_addr_ismulticast(v6) &&
-        std::memcmp(v6->addr, c.ip6->addr, 8) == 0 && std::memcmp(v6->addr, c.ip6->addr, 16) != 0) {
+        std::memcmp(v6->addr, c.ip6->addr, 8) == 0) {
       return absl::OkStatus();
     }
   }

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "lwip/init.h"
+#include "lwip/netif.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
 #include "lwip/sys.h"
@@ -534,9 +535,15 @@ uint32_t Stack::TimerStage() {
 }
 
 uint32_t Stack::TxStage() {
+  // Packets to our own address first (they may answer with more: a few rounds at most).
+  uint32_t looped = 0;
+  for (int round = 0; round < 4 && netif_->raw()->loop_first != nullptr; ++round) {
+    netif_poll(netif_->raw());
+    ++looped;
+  }
   const uint32_t n = device_->FlushTx();
   tx_frames_.Add(n);
-  return n;
+  return n + looped;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -52,7 +52,10 @@
 #define LWIP_NUM_NETIF_CLIENT_DATA 1
 #define LWIP_SINGLE_NETIF 0
 #define LWIP_HAVE_LOOPIF 0
-#define LWIP_NETIF_LOOPBACK 0
+// A connection to the interface's own address (a client and a server in one process) loops
+// inside lwIP: ip_output queues a copy, and the stack's TX stage delivers it (netif_poll).
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_LOOPBACK_MAX_PBUFS 1024
 
 // ---- IP -------------------------------------------------------------------------------
 #define LWIP_IPV4 1
