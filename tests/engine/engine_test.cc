@@ -290,6 +290,33 @@ TEST(LwipEngine, EndpointDestroyedWithReadAndWritePendingCompletesEachOnceWithAn
   EXPECT_FALSE(write_st.ok());
 }
 
+// The EventEngine lets a caller free its buffers right after destroying the endpoint, also
+// when a Read or Write was handed to another thread that holds the stack (gRPC 1.76's
+// endpoint test does this; before the fix its posted write read a freed SliceBuffer).
+TEST(LwipEngine, DestroyingAnEndpointWaitsUntilNothingRefersToTheCallersBuffers) {
+  LwipEventEngine ee(g_core);
+  KernelServer server;
+  auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+  ASSERT_NE(ep, nullptr);
+  absl::Notification holding;
+  std::thread holder([&] {
+    g_core->stack().Run([&] {
+      holding.Notify();
+      absl::SleepFor(absl::Milliseconds(100));  // the token stays busy: the write is posted
+    });
+  });
+  holding.WaitForNotification();
+  auto wbuf = std::make_unique<SliceBuffer>();
+  wbuf->Append(Slice::FromCopiedString(std::string(1000, 'w')));
+  const uint64_t written_before = g_core->counters().bytes_written.Get();
+  ep->Write([](absl::Status) {}, wbuf.get(), nullptr);
+  ep.reset();
+  // The posted write has run (lwIP copied the data) or been failed: the buffer is free.
+  EXPECT_EQ(g_core->counters().bytes_written.Get() - written_before, 1000u);
+  wbuf.reset();
+  holder.join();
+}
+
 TEST(LwipEngine, CancelConnectRacingWithCompletionRunsTheCallbackAtMostOnce) {
   LwipEventEngine ee(g_core);
   KernelServer server;

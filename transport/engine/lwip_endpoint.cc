@@ -105,13 +105,13 @@ void EndpointImpl::Write(Callback on_writable, SliceBuffer* data) {
   }
 }
 
-void EndpointImpl::Shutdown() {
+void EndpointImpl::Shutdown(bool wait) {
   auto self = shared_from_this();
   auto fail = [self] {
     if (self->error_.ok()) self->error_ = absl::InternalError("Endpoint shutdown");
     self->Fail(self->error_);
   };
-  if (!core_->stack().Run(fail)) {
+  if (!(wait ? core_->stack().RunSync(fail) : core_->stack().Run(fail))) {
     // The stack has stopped (process exit): lwIP never runs again, so the pending operations
     // are completed from here, each exactly once (the pcb and pbufs are left to lwIP).
     self->pcb_ = nullptr;

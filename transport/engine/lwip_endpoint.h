@@ -49,7 +49,11 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   bool TryReadNow(SliceBuffer* buffer);
   enum class WriteNow { kDone, kPending, kNotTried };
   WriteNow TryWriteNow(Callback& on_writable, SliceBuffer* data);
-  void Shutdown();  // idempotent; completes pending operations with an error
+  // Idempotent; completes pending operations with an error. With `wait`, returns only once
+  // that has happened (the holder of the stack token has run it): then nothing here refers to
+  // the caller's buffers any more, which the EventEngine lets the caller free right after
+  // destroying the endpoint (gRPC 1.76's endpoint test does).
+  void Shutdown(bool wait = false);
   const ResolvedAddress& peer() const { return peer_; }
   const ResolvedAddress& local() const { return local_; }
 
@@ -107,7 +111,10 @@ class LwipEndpoint : public EventEngine::Endpoint {
 #endif
 
   explicit LwipEndpoint(std::shared_ptr<EndpointImpl> impl) : impl_(std::move(impl)) {}
-  ~LwipEndpoint() override { impl_->Shutdown(); }
+  ~LwipEndpoint() override {
+    NoInlineCompletions not_in_caller;  // the error completions run on the executor
+    impl_->Shutdown(/*wait=*/true);
+  }
   IoResult Read(absl::AnyInvocable<void(absl::Status)> on_read, SliceBuffer* buffer,
                 ReadArgsParam args) override;
   IoResult Write(absl::AnyInvocable<void(absl::Status)> on_writable, SliceBuffer* data,
