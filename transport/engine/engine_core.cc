@@ -1,5 +1,7 @@
 #include "transport/engine/engine_core.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -47,12 +49,18 @@ void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> qu
   absl::Time deadline = absl::Now() + spin;
   bool idle = false;
   while (!queued()) {
-    if (stack_->Poll() > 0) {
-      deadline = absl::Now() + spin;
-    } else if (absl::Now() >= deadline) {
+    const uint32_t work = stack_->Poll();
+    const absl::Time now = absl::Now();
+    if (work > 0) {
+      deadline = now + spin;
+    } else if (now >= deadline) {
       idle = true;
       break;
     }
+    // Threads that share the core (one this pass woke, a caller waiting for a completion) run
+    // now rather than at the scheduler's next tick; alone on the core this returns at once.
+    // As the pollset bridge's spinner does (transport/grpc/pollset_bridge.cc).
+    if (work == 0) sched_yield();
   }
   stack_->EndSpin(idle);
 }
