@@ -156,6 +156,8 @@ TEST(RoutingEngine, ListenerOnTheWildcardAcceptsOnTheBypassAndShutsDownOnce) {
     } while (rc != 0 && errno == EINTR);
     ASSERT_EQ(rc, 0) << strerror(errno);
     ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    // Counted for GetBridgeStats on gRPC >= 1.60 (grpc.bypass_accepts).
+    EXPECT_EQ(RoutingEventEngine::ProcessCounters().bypass_accepts, before.bypass_accepts + 1);
     ASSERT_TRUE(engine::test_util::WriteFull(fd, "hello", 5));
     absl::StatusOr<std::string> got = ReadExactly(server_ep.get(), 5);
     ASSERT_TRUE(got.ok()) << got.status();

@@ -27,6 +27,7 @@ using grpc_event_engine::experimental::MemoryAllocatorFactory;
 
 constexpr intptr_t kHandleTag = 0x7274;  // "rt": marks our connection handles
 
+std::atomic<uint64_t> g_bypass_accepts{0};  // connections accepted by bypass listeners
 std::atomic<uint64_t> g_bypass_connects{0}, g_fallback_connects{0}, g_bypass_binds{0},
     g_fallback_binds{0};
 
@@ -121,7 +122,8 @@ class RoutingEventEngine::RoutingListener : public EventEngine::Listener {
     }
     EventEngine* e = bypass ? engine_->bypass_.get() : engine_->fallback_.get();
     absl::StatusOr<std::unique_ptr<Listener>> l = e->CreateListener(
-        [sh](std::unique_ptr<Endpoint> ep, MemoryAllocator alloc) {
+        [sh, bypass](std::unique_ptr<Endpoint> ep, MemoryAllocator alloc) {
+          if (bypass) g_bypass_accepts++;
           sh->on_accept(std::move(ep), std::move(alloc));
         },
         [sh](absl::Status st) {
@@ -261,7 +263,7 @@ bool RoutingEventEngine::Cancel(TaskHandle handle) { return bypass_->Cancel(hand
 
 RoutingEventEngine::Counters RoutingEventEngine::ProcessCounters() {
   return {g_bypass_connects.load(), g_fallback_connects.load(), g_bypass_binds.load(),
-          g_fallback_binds.load()};
+          g_fallback_binds.load(), g_bypass_accepts.load()};
 }
 
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
@@ -297,8 +299,10 @@ void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel
 
 BridgeStats GetBridgeStats() {
   const RoutingEventEngine::Counters c = RoutingEventEngine::ProcessCounters();
+  // Open bypass endpoints: the engine's own count (opened by connects and accepts).
+  engine::EngineCounters& e = engine::EngineCore::Get()->counters();
   return BridgeStats{c.bypass_connects, c.fallback_connects, c.bypass_binds, c.fallback_binds,
-                     /*bypass_accepts=*/0, /*bypass_endpoints_open=*/0};
+                     c.bypass_accepts, e.endpoints_opened.Get() - e.endpoints_closed.Get()};
 }
 #endif
 

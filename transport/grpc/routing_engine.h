@@ -29,7 +29,7 @@ namespace grpc_bypass {
 class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
  public:
   struct Counters {
-    uint64_t bypass_connects, fallback_connects, bypass_binds, fallback_binds;
+    uint64_t bypass_connects, fallback_connects, bypass_binds, fallback_binds, bypass_accepts;
   };
 
   // `core` must have been started; `fallback` may not be null.
