@@ -47,12 +47,22 @@ void Executor::Run(absl::AnyInvocable<void()> fn) {
 void Executor::Loop() {
   t_executor_thread = true;
   for (;;) {
-    if (idle_ && !Queued()) idle_([this] { return Queued(); });
+    const bool idled = idle_ && !Queued();
+    if (idled) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++idling_;
+      }
+      idle_([this] { return Queued(); });
+    }
     absl::AnyInvocable<void()> fn;
     {
       absl::MutexLock lock(&mu_);
+      if (idled) --idling_;
+      // While a worker is in the idle hook (polling the stack), it takes what is queued: the
+      // blocked workers are not woken for it (a context switch per closure otherwise).
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || stopping_;
+        return stopping_ || (!queue_.empty() && idling_ == 0);
       };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping and drained

@@ -39,6 +39,7 @@ class Executor {
   std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);
   std::atomic<size_t> queued_{0};  // queue_.size() (+1 while stopping), read without mu_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int idling_ ABSL_GUARDED_BY(mu_) = 0;  // workers inside the idle hook
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

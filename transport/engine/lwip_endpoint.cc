@@ -132,31 +132,39 @@ void EndpointImpl::StartRead(Callback cb, SliceBuffer* buffer) {
   DeliverRead();
 }
 
-bool EndpointImpl::TryReadNow(SliceBuffer* buffer) {
-  bool done = false;
+EndpointImpl::Now EndpointImpl::ReadNow(Callback& on_read, SliceBuffer* buffer) {
+  Now result = Now::kNotTried;
   core_->stack().RunIfFree([&] {
-    if (on_read_ || rx_.empty()) return;
-    TakeReceived(buffer);
-    done = true;
+    if (!on_read_ && !rx_.empty()) {
+      TakeReceived(buffer);
+      result = Now::kDone;
+    } else {
+      StartRead(std::move(on_read), buffer);  // pending, or completed later with an error
+      result = Now::kPending;
+    }
   });
-  return done;
+  return result;
 }
 
-EndpointImpl::WriteNow EndpointImpl::TryWriteNow(Callback& on_writable, SliceBuffer* data) {
-  WriteNow result = WriteNow::kNotTried;
+EndpointImpl::Now EndpointImpl::WriteNow(Callback& on_writable, SliceBuffer* data) {
+  Now result = Now::kNotTried;
   core_->stack().RunIfFree([&] {
-    if (on_write_ || !error_.ok() || pcb_ == nullptr) return;  // Write() reports these
+    result = Now::kPending;
+    if (on_write_ || !error_.ok() || pcb_ == nullptr) {
+      StartWrite(std::move(on_writable), data);  // completes it later with the error
+      return;
+    }
     write_buf_ = data;
     write_slice_ = 0;
     write_off_ = 0;
     if (WriteSome()) {
       write_buf_ = nullptr;
-      result = WriteNow::kDone;
-    } else if (!error_.ok()) {  // tcp_write failed: Fail() has run, Write() reports it
+      result = Now::kDone;
+    } else if (!error_.ok()) {  // tcp_write failed (Fail() has run): report it later
       write_buf_ = nullptr;
+      Complete(std::move(on_writable), error_);
     } else {
       on_write_ = std::move(on_writable);  // the rest goes out from OnSent
-      result = WriteNow::kPending;
     }
   });
   return result;
@@ -362,7 +370,14 @@ LwipEndpoint::IoResult LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)>
                                           SliceBuffer* buffer, ReadArgsParam) {
   NoInlineCompletions not_in_caller;  // the EventEngine contract
 #if GRPC_BYPASS_EE_IO_RETURNS_BOOL
-  if (impl_->TryReadNow(buffer)) return true;
+  switch (impl_->ReadNow(on_read, buffer)) {
+    case EndpointImpl::Now::kDone:
+      return true;
+    case EndpointImpl::Now::kPending:
+      return false;
+    case EndpointImpl::Now::kNotTried:
+      break;
+  }
   impl_->Read(std::move(on_read), buffer);
   return false;
 #else
@@ -374,12 +389,12 @@ LwipEndpoint::IoResult LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)
                                            SliceBuffer* data, WriteArgsParam) {
   NoInlineCompletions not_in_caller;
 #if GRPC_BYPASS_EE_IO_RETURNS_BOOL
-  switch (impl_->TryWriteNow(on_writable, data)) {
-    case EndpointImpl::WriteNow::kDone:
+  switch (impl_->WriteNow(on_writable, data)) {
+    case EndpointImpl::Now::kDone:
       return true;
-    case EndpointImpl::WriteNow::kPending:
+    case EndpointImpl::Now::kPending:
       return false;
-    case EndpointImpl::WriteNow::kNotTried:
+    case EndpointImpl::Now::kNotTried:
       break;
   }
   impl_->Write(std::move(on_writable), data);

@@ -41,14 +41,14 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   void Read(Callback on_read, SliceBuffer* buffer);
   void Write(Callback on_writable, SliceBuffer* data);
   // For gRPC >= 1.54's Read/Write, which may finish before they return. Only when the stack
-  // token is free (then on this thread; else nothing happens and they return false):
-  // TryReadNow moves data already received into `buffer` (true if there was some);
-  // TryWriteNow hands `data` to lwIP and returns kDone if lwIP took all of it, kPending if
-  // only part (then `on_writable` was taken and runs when the rest is sent), kNotTried if
-  // nothing was done (`on_writable` untouched).
-  bool TryReadNow(SliceBuffer* buffer);
-  enum class WriteNow { kDone, kPending, kNotTried };
-  WriteNow TryWriteNow(Callback& on_writable, SliceBuffer* data);
+  // token is free, on this thread, in one turn: kDone if the operation finished (data already
+  // received moved into `buffer`; all of `data` taken by lwIP) and the callback was left
+  // untouched and must not run; kPending if it was started and took the callback (it runs
+  // later, also with an error); kNotTried if the token was busy (callback untouched: use
+  // Read/Write).
+  enum class Now { kDone, kPending, kNotTried };
+  Now ReadNow(Callback& on_read, SliceBuffer* buffer);
+  Now WriteNow(Callback& on_writable, SliceBuffer* data);
   // Idempotent; completes pending operations with an error. With `wait`, returns only once
   // that has happened (the holder of the stack token has run it): then nothing here refers to
   // the caller's buffers any more, which the EventEngine lets the caller free right after

@@ -227,13 +227,13 @@ uint32_t Stack::Poll() {
   return work;
 }
 
-Stack::Turn Stack::TryTurn(absl::AnyInvocable<void()>* fn) {
+Stack::Turn Stack::TryTurn(absl::FunctionRef<void()> fn) {
   Turn turn = Turn::kBusy;
   InScope([&] {
     if (!TryTakeToken()) return;
     turn = stopped_ ? Turn::kStopped : Turn::kRan;
     if (turn == Turn::kRan) {
-      if (fn != nullptr) (*fn)();
+      fn();
       CommandStage();
       TxStage();
     }
@@ -242,14 +242,19 @@ Stack::Turn Stack::TryTurn(absl::AnyInvocable<void()>* fn) {
   return turn;
 }
 
-bool Stack::Run(absl::AnyInvocable<void()> fn) {
+Stack::Turn Stack::RunHere(absl::FunctionRef<void()> fn) {
   if (HoldsToken()) {
     fn();
-    return true;
+    return Turn::kRan;
   }
-  switch (TryTurn(&fn)) {
+  const Turn turn = TryTurn(fn);
+  if (turn == Turn::kRan) inline_runs_.fetch_add(1, std::memory_order_relaxed);
+  return turn;
+}
+
+bool Stack::Run(absl::AnyInvocable<void()> fn) {
+  switch (RunHere([&fn] { fn(); })) {  // `fn` stays intact when it did not run
     case Turn::kRan:
-      inline_runs_.fetch_add(1, std::memory_order_relaxed);
       return true;
     case Turn::kStopped:
       return false;
@@ -265,15 +270,7 @@ bool Stack::Run(absl::AnyInvocable<void()> fn) {
   return false;
 }
 
-bool Stack::RunIfFree(absl::AnyInvocable<void()> fn) {
-  if (HoldsToken()) {
-    fn();
-    return true;
-  }
-  if (TryTurn(&fn) != Turn::kRan) return false;
-  inline_runs_.fetch_add(1, std::memory_order_relaxed);
-  return true;
-}
+bool Stack::RunIfFree(absl::FunctionRef<void()> fn) { return RunHere(fn) == Turn::kRan; }
 
 bool Stack::Post(absl::AnyInvocable<void()> fn) {
   {
@@ -285,7 +282,7 @@ bool Stack::Post(absl::AnyInvocable<void()> fn) {
   // The holder may have released the token before it saw the flag (ReleaseToken): then the
   // token is free now and the poster runs the commands itself, else the holder runs them.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (!HoldsToken()) TryTurn(nullptr);
+  if (!HoldsToken()) TryTurn([] {});
   return true;
 }
 

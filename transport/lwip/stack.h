@@ -91,8 +91,9 @@ class Stack {
   // destroyed without running).
   bool Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // Runs `fn` as Run() does when the token is free or already held here; false, without
-  // running it, when another thread holds the token or the stack has stopped.
-  bool RunIfFree(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
+  // running it, when another thread holds the token or the stack has stopped. Nothing is
+  // allocated (`fn` is only borrowed): for per-operation calls on the caller's thread.
+  bool RunIfFree(absl::FunctionRef<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // Always hands `fn` to the next pass (FIFO). False if the stack has stopped.
   bool Post(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // Run() and wait for `fn` to have run. False if the stack has stopped.
@@ -148,10 +149,12 @@ class Stack {
   using Completions = absl::InlinedVector<absl::AnyInvocable<void()>, 4>;
   Completions ReleaseToken() ABSL_UNLOCK_FUNCTION(token_);
   void RunCompletions(Completions fns);
-  // Takes the token if it is free and runs `fn` (if any), the posted commands and a TX
-  // flush, then the completions, on this thread.
+  // Takes the token if it is free and runs `fn`, the posted commands and a TX flush, then
+  // the completions, on this thread.
   enum class Turn { kBusy, kRan, kStopped };
-  Turn TryTurn(absl::AnyInvocable<void()>* fn);
+  Turn TryTurn(absl::FunctionRef<void()> fn);
+  // `fn` at once if the token is held here, else TryTurn (counted as an inline run).
+  Turn RunHere(absl::FunctionRef<void()> fn);
   void InScope(absl::FunctionRef<void()> fn);
   // Background poller: blocks until woken, an RX interrupt, or `timeout`. True if an RX
   // interrupt fd was readable.
