@@ -1,15 +1,21 @@
 #include "transport/dpdk/port.h"
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include <atomic>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace grpc_bypass::dpdk {
 namespace {
@@ -17,6 +23,18 @@ namespace {
 constexpr uint32_t kMbufCache = 256;
 constexpr uint16_t kL2Overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN;
 constexpr uint16_t kDefaultDataRoom = RTE_MBUF_DEFAULT_BUF_SIZE;  // 2048 + headroom
+
+// The buffer size of a net_memif port: its `bsize` devarg, or memif's default (2048).
+uint32_t MemifBufferSize(const rte_device* dev) {
+  const rte_devargs* da = dev != nullptr ? rte_dev_devargs(dev) : nullptr;
+  if (da != nullptr && da->args != nullptr) {
+    for (absl::string_view kv : absl::StrSplit(da->args, ',')) {
+      uint32_t v = 0;
+      if (absl::ConsumePrefix(&kv, "bsize=") && absl::SimpleAtoi(kv, &v)) return v;
+    }
+  }
+  return 2048;
+}
 
 }  // namespace
 
@@ -63,14 +81,36 @@ absl::Status Port::Init() {
         config_.tx_queues, " TX queues, the port has at most ", info.max_rx_queues, " / ",
         info.max_tx_queues));
   }
-  if (config_.mtu < 576 || config_.mtu > 9000 || config_.mtu > info.max_mtu) {
+  // DPDK 22.11's net_memif reports 1518-byte frames at most (a constant in memif_dev_info),
+  // but its rings chain descriptors (MEMIF_DESC_FLAG_NEXT) in both directions and its RX
+  // builds mbuf chains, so larger frames pass between two memif ends, as they do in VPP.
+  // There the ethdev keeps its own limit and only our stack uses the larger MTU; both ends
+  // must set the same BYPASS_MTU (TCP's MSS option takes the smaller one anyway).
+  const uint32_t l2 = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + (config_.vlan ? RTE_VLAN_HLEN : 0);
+  const bool chained_jumbo = std::string_view(info.driver_name) == "net_memif" &&
+                             config_.mtu + l2 > info.max_rx_pktlen &&
+                             (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+  const uint32_t ethdev_mtu = chained_jumbo ? info.max_rx_pktlen - l2 : config_.mtu;
+  if (chained_jumbo) {
+    // One frame must fit one memif buffer: 22.11's memif TX does not clear the chain flag
+    // of a packet's first descriptor, so after a frame that spanned several buffers a
+    // later one-buffer frame can be glued to the next (seen as calls stalled to their
+    // deadline). bsize (default 2048) is the buffer size.
+    const uint32_t bsize = MemifBufferSize(info.device);
+    if (bsize < config_.mtu + l2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "DPDK port ", pid, " (", name_, "): MTU ", config_.mtu, " on net_memif needs bsize=",
+          config_.mtu + l2, " or more in its --vdev arguments (it has ", bsize,
+          "), on both ends"));
+    }
+  }
+  if (config_.mtu < 576 || config_.mtu > 9000 || ethdev_mtu > info.max_mtu) {
     return absl::InvalidArgumentError(
         absl::StrCat("DPDK port ", pid, " (", name_, "): MTU ", config_.mtu,
                      " is out of range (576..", std::min<uint32_t>(9000, info.max_mtu), ")"));
   }
 
-  const uint32_t needed_frame = config_.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN +
-                                (config_.vlan ? RTE_VLAN_HLEN : 0);
+  const uint32_t needed_frame = ethdev_mtu + l2;
   if (needed_frame > info.max_rx_pktlen) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DPDK port ", pid, " (", name_, "): MTU ", config_.mtu, " needs ", needed_frame,
@@ -104,7 +144,9 @@ absl::Status Port::Init() {
   // ---- MTU and buffer size: jumbo frames use scattered RX when the port can ------
   const uint32_t frame_len = config_.mtu + kL2Overhead;
   uint16_t data_room = kDefaultDataRoom;
-  if (frame_len > kDefaultDataRoom - RTE_PKTMBUF_HEADROOM) {
+  if (chained_jumbo) {
+    offloads_.scatter_rx = true;  // memif chains mbufs itself; not an ethdev offload there
+  } else if (frame_len > kDefaultDataRoom - RTE_PKTMBUF_HEADROOM) {
     if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
       offloads_.scatter_rx = true;
       conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
@@ -112,7 +154,7 @@ absl::Status Port::Init() {
       data_room = static_cast<uint16_t>(frame_len + RTE_PKTMBUF_HEADROOM);
     }
   }
-  conf.rxmode.mtu = config_.mtu;
+  conf.rxmode.mtu = ethdev_mtu;
 
   // ---- RSS over IP addresses and TCP ports ------------------------------------------
   if (config_.rx_queues > 1) {
