@@ -25,6 +25,7 @@ namespace grpc_bypass::engine {
 // Endpoint counters. Written on the poll thread only (Counter's contract), read anywhere.
 struct EngineCounters {
   Counter endpoints_opened, endpoints_closed;
+  Counter reads;          // reads completed with data (each one gRPC parse round)
   Counter bytes_read;     // delivered to gRPC
   Counter bytes_written;  // accepted by lwIP's send buffer
   Counter write_stalls;   // a write waited for send-buffer room (back-pressure)

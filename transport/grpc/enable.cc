@@ -214,6 +214,7 @@ absl::StatusOr<Stats> GetStats() {
   engine::EngineCounters& e = g_core->counters();
   add("engine.endpoints_opened", e.endpoints_opened.Get());
   add("engine.endpoints_closed", e.endpoints_closed.Get());
+  add("engine.reads", e.reads.Get());
   add("engine.bytes_read", e.bytes_read.Get());
   add("engine.bytes_written", e.bytes_written.Get());
   add("engine.write_stalls", e.write_stalls.Get());
