@@ -5,10 +5,14 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include <rte_lcore.h>
+
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/dpdk/ring_pair.h"
 #include "transport/dpdk/eal.h"
@@ -412,6 +416,56 @@ TEST_F(DeviceTest, UnknownPortIsAClearError) {
   EXPECT_EQ(port.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(port.status().message().find("DPDK port 31 does not exist"), std::string::npos)
       << port.status();
+}
+
+TEST_F(DeviceTest, ThreadsGetAnLcoreIdAndAMempoolCacheAndGiveTheIdBackAtExit) {
+  // 300 threads one after another (more than RTE_MAX_LCORE): each gets an id, so ids come back.
+  const uint64_t without0 = ThreadsWithoutLcore();
+  for (int i = 0; i < 300; ++i) {
+    unsigned id = LCORE_ID_ANY;
+    bool cached = false;
+    std::thread([&] {
+      EXPECT_EQ(rte_lcore_id(), LCORE_ID_ANY);  // a plain thread has none
+      ASSERT_TRUE(RegisterThread());
+      ASSERT_TRUE(RegisterThread());  // idempotent
+      id = rte_lcore_id();
+      rte_mempool* pool = rte_pktmbuf_pool_create(("lc" + std::to_string(i)).c_str(), 512, 64,
+                                                  0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+      ASSERT_NE(pool, nullptr);
+      cached = rte_mempool_default_cache(pool, id) != nullptr;
+      rte_pktmbuf_free(rte_pktmbuf_alloc(pool));
+      rte_mempool_free(pool);
+    }).join();
+    ASSERT_NE(id, LCORE_ID_ANY) << "thread " << i;
+    ASSERT_TRUE(cached) << "thread " << i;
+  }
+  EXPECT_EQ(ThreadsWithoutLcore(), without0);
+  // The EAL thread keeps its own id.
+  const unsigned main_id = rte_lcore_id();
+  EXPECT_TRUE(RegisterThread());
+  EXPECT_EQ(rte_lcore_id(), main_id);
+}
+
+TEST_F(DeviceTest, ThreadsBeyondTheLcoreLimitWorkWithoutACacheAndAreCounted) {
+  const uint64_t without0 = ThreadsWithoutLcore();
+  constexpr int kThreads = RTE_MAX_LCORE + 4;
+  absl::Mutex mu;
+  int registered = 0, arrived = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      const bool ok = RegisterThread();
+      absl::MutexLock lock(&mu);
+      registered += ok;
+      ++arrived;
+      mu.Await(absl::Condition(  // hold every id until all threads have tried
+          +[](int* n) { return *n == kThreads; }, &arrived));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LT(registered, kThreads);
+  EXPECT_GE(registered, RTE_MAX_LCORE - 8);  // EAL's own lcores hold a few ids
+  EXPECT_EQ(ThreadsWithoutLcore() - without0, static_cast<uint64_t>(kThreads - registered));
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 #include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <sched.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <vector>
 
@@ -20,6 +22,17 @@ absl::Mutex g_mu;
 bool g_started ABSL_GUARDED_BY(g_mu) = false;
 std::string g_args ABSL_GUARDED_BY(g_mu);
 cpu_set_t g_main_lcore_cpus ABSL_GUARDED_BY(g_mu);  // EAL's main lcore, after init
+
+std::atomic<uint64_t> g_without_lcore{0};
+
+// One per thread: whether RegisterThread ran, and the id to give back at thread exit.
+struct ThreadLcore {
+  enum State { kUnknown, kOwn, kRegistered, kNone } state = kUnknown;
+  ~ThreadLcore() {
+    if (state == kRegistered) rte_thread_unregister();
+  }
+};
+thread_local ThreadLcore t_lcore;
 
 bool HasHugepages() {
   FILE* f = std::fopen("/proc/sys/vm/nr_hugepages", "r");
@@ -74,6 +87,26 @@ bool PinToMainLcore() {
   return pthread_setaffinity_np(pthread_self(), sizeof(g_main_lcore_cpus),
                                 &g_main_lcore_cpus) == 0;
 }
+
+bool RegisterThread() {
+  ThreadLcore& t = t_lcore;
+  if (t.state == ThreadLcore::kOwn || t.state == ThreadLcore::kRegistered) return true;
+  if (t.state == ThreadLcore::kNone) return false;
+  if (rte_lcore_id() != LCORE_ID_ANY) {  // an EAL thread (the one that ran rte_eal_init)
+    t.state = ThreadLcore::kOwn;
+    return true;
+  }
+  if (!EalStarted()) return false;  // not remembered: EAL may start later
+  if (rte_thread_register() == 0) {
+    t.state = ThreadLcore::kRegistered;
+    return true;
+  }
+  t.state = ThreadLcore::kNone;
+  g_without_lcore.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+uint64_t ThreadsWithoutLcore() { return g_without_lcore.load(std::memory_order_relaxed); }
 
 bool EalStarted() {
   absl::MutexLock lock(&g_mu);

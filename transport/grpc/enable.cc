@@ -183,6 +183,7 @@ absl::StatusOr<Stats> GetStats() {
   add("poll.run_inline", ps.inline_runs);
   add("poll.run_posted", ps.posted_runs);
   add("poll.completions_run_by_poller", ps.deferred_run);
+  add("poll.threads_without_lcore", ps.threads_without_lcore);
   uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0;
   stack.RunSync([&] {  // the netif lives on the poll thread (0s once the stack has stopped)
     const NetifCounters& nc = stack.netif().counters();

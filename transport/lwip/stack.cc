@@ -164,12 +164,14 @@ void Stack::Stop() {
 
 bool Stack::TryTakeToken() {
   if (!token_.TryLock()) return false;
+  dpdk::RegisterThread();  // the mempool cache for what this thread allocates and frees
   holder_.store(std::this_thread::get_id(), std::memory_order_release);
   return true;
 }
 
 void Stack::TakeToken() {
   token_.Lock();
+  dpdk::RegisterThread();
   holder_.store(std::this_thread::get_id(), std::memory_order_release);
 }
 
@@ -561,7 +563,8 @@ PollStats Stack::poll_stats() const {
                    background_passes_.Get(),
                    spin_passes_.load(std::memory_order_relaxed),
                    wakeups_.load(std::memory_order_relaxed),
-                   takeovers_.load(std::memory_order_relaxed)};
+                   takeovers_.load(std::memory_order_relaxed),
+                   dpdk::ThreadsWithoutLcore()};
 }
 
 uint32_t LwipStats::Used(const std::string& pool) const {

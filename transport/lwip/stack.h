@@ -49,6 +49,7 @@ struct PollStats {
   uint64_t spin_passes;       // passes made between BeginSpin() and EndSpin()
   uint64_t wakeups;           // the background poller woken (posted work, interrupt)
   uint64_t takeovers;         // frames found waiting after a spinner left and did not return
+  uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
 };
 
 // lwIP's own counters (memp pools and the heap), read on the poll thread.
