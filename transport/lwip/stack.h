@@ -158,8 +158,10 @@ class Stack {
   Turn RunHere(absl::FunctionRef<void()> fn);
   void InScope(absl::FunctionRef<void()> fn);
   // Background poller: blocks until woken, an RX interrupt, or `timeout`. True if an RX
-  // interrupt fd was readable.
-  bool Block(absl::Duration timeout, bool use_interrupts) ABSL_LOCKS_EXCLUDED(mu_);
+  // interrupt fd was readable. Returns at once when commands wait and holder_ is clear,
+  // unless !skip_if_commands.
+  bool Block(absl::Duration timeout, bool use_interrupts, bool skip_if_commands = true)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Wake();
 
   StackConfig config_;
