@@ -44,7 +44,10 @@ bool Pump(EchoConn* c) {
       continue;
     }
     const u16_t n = std::min<u16_t>(room, c->pending->len);
-    if (tcp_write(c->pcb, c->pending->payload, n, TCP_WRITE_FLAG_COPY) != ERR_OK) break;
+    // MORE while more is queued: lwIP then sizes the segment's buffer for a full MSS and
+    // appends the next pieces to it (one buffer per segment, sent without a copy on memif).
+    const u8_t flags = TCP_WRITE_FLAG_COPY | (n < c->pending->tot_len ? TCP_WRITE_FLAG_MORE : 0);
+    if (tcp_write(c->pcb, c->pending->payload, n, flags) != ERR_OK) break;
     wrote = true;
     c->pending = pbuf_free_header(c->pending, n);
     tcp_recved(c->pcb, n);

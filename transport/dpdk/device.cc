@@ -68,6 +68,7 @@ Device::Device(DeviceConfig config) : config_(std::move(config)) {
       common_.vlan_insert &= o.vlan_insert;
       common_.vlan_strip &= o.vlan_strip;
       common_.tso &= o.tso;
+      common_.tx_copies &= o.tx_copies;
     }
   }
   // RX checksums count as offloaded only if both are (lwIP's switches are per netif).

@@ -36,6 +36,16 @@ uint32_t MemifBufferSize(const rte_device* dev) {
   return 2048;
 }
 
+// Whether a net_memif port was asked for zero-copy mode (`zero-copy=yes`).
+bool MemifZeroCopy(const rte_device* dev) {
+  const rte_devargs* da = dev != nullptr ? rte_dev_devargs(dev) : nullptr;
+  if (da == nullptr || da->args == nullptr) return false;
+  for (absl::string_view kv : absl::StrSplit(da->args, ',')) {
+    if (kv == "zero-copy=yes") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string Port::DescribeAllPorts() {
@@ -127,6 +137,12 @@ absl::Status Port::Init() {
   offloads_.rx_tcp_cksum = rxc & RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
   offloads_.tso = txc & RTE_ETH_TX_OFFLOAD_TCP_TSO;
   offloads_.multi_seg_tx = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  {
+    const std::string_view drv(info.driver_name);
+    const bool memif_zc = drv == "net_memif" && MemifZeroCopy(info.device);
+    offloads_.tx_copies = (drv == "net_memif" && !memif_zc) || drv == "net_tap" ||
+                          drv == "net_af_packet";
+  }
   offloads_.vlan_insert = config_.vlan != 0 && (txc & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
   offloads_.vlan_strip = config_.vlan != 0 && (rxc & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);
   offloads_.vlan_filter = config_.vlan != 0 && (rxc & RTE_ETH_RX_OFFLOAD_VLAN_FILTER);

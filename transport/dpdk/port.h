@@ -51,6 +51,12 @@ struct Offloads {
   bool tso = false;          // reported to the layer above; not used by lwIP 2.1
   bool multi_seg_tx = false;
   bool scatter_rx = false;
+  // The PMD copies every frame out before tx_burst returns (net_memif without zero-copy,
+  // net_tap, net_af_packet), so a TX mbuf may point at memory the caller owns (an external
+  // buffer) and is freed inside the same tx_burst call or a later one, on the caller's
+  // thread. Not for NICs (they DMA from the buffer later; it needs an IOVA) or net_ring
+  // (it hands the mbuf itself to the other end).
+  bool tx_copies = false;
   uint64_t rss_hf = 0;       // RSS hash functions in use (0: no RSS)
 };
 

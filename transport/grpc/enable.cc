@@ -184,18 +184,20 @@ absl::StatusOr<Stats> GetStats() {
   add("poll.run_posted", ps.posted_runs);
   add("poll.completions_run_by_poller", ps.deferred_run);
   add("poll.threads_without_lcore", ps.threads_without_lcore);
-  uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0;
+  uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0, tx_zero_copy = 0;
   stack.RunSync([&] {  // the netif lives on the poll thread (0s once the stack has stopped)
     const NetifCounters& nc = stack.netif().counters();
     runts = nc.rx_runts.Get();
     input_errors = nc.rx_input_errors.Get();
     tx_nomem = nc.tx_nomem.Get();
     tx_dropped = nc.tx_dropped.Get();
+    tx_zero_copy = nc.tx_zero_copy.Get();
   });
   add("netif.rx_runts", runts);
   add("netif.rx_input_errors", input_errors);
   add("netif.tx_nomem", tx_nomem);
   add("netif.tx_dropped", tx_dropped);
+  add("netif.tx_zero_copy", tx_zero_copy);
   const LwipStats l = stack.GetLwipStats();
   add("lwip.tcp_rx", l.tcp_rx);
   add("lwip.tcp_tx", l.tcp_tx);

@@ -115,9 +115,46 @@ void DpdkNetif::Input(rte_mbuf* m) {
   }
 }
 
+void DpdkNetif::FreeTxPbuf(void* /*addr*/, void* opaque) {
+  pbuf_free(static_cast<pbuf*>(opaque));  // in tx_burst or a backlog drop: the token holder
+}
+
+rte_mbuf* DpdkNetif::AttachTx(pbuf* p) {
+  rte_mbuf* m = device_->AllocTx();
+  if (m == nullptr) return nullptr;
+  rte_mbuf_ext_shared_info* sh = &static_cast<MbufPriv*>(rte_mbuf_to_priv(m))->tx;
+  sh->free_cb = &DpdkNetif::FreeTxPbuf;
+  sh->fcb_opaque = p;
+  rte_mbuf_ext_refcnt_set(sh, 1);
+  pbuf_ref(p);  // lwIP keeps its own reference (a TCP segment until acknowledged); lwIP
+                // does not resend a segment while this one is held (tcp_output_segment_busy)
+  rte_pktmbuf_attach_extbuf(m, p->payload, RTE_BAD_IOVA, p->len, sh);
+  m->data_len = p->len;
+  m->pkt_len = p->len;
+  counters_.tx_zero_copy.Inc();
+  return m;
+}
+
 err_t DpdkNetif::LinkOutput(netif* n, pbuf* p) {
   auto* self = static_cast<DpdkNetif*>(n->state);
   dpdk::Device* dev = self->device_;
+  const dpdk::Offloads& o = dev->offloads();
+  // No copy where the PMD copies the frame out itself; one pbuf only (the usual TCP segment:
+  // headers and data in one buffer), and not where the device edits headers (offloads, VLAN).
+  if (o.tx_copies && p->next == nullptr && self->cfg_.vlan == 0 && !o.tx_ipv4_cksum &&
+      !o.tx_tcp_cksum) {
+    rte_mbuf* m = self->AttachTx(p);
+    if (m == nullptr) {
+      self->counters_.tx_nomem.Inc();
+      return ERR_MEM;
+    }
+    if (!dev->Send(m)) {  // freed by Send: our pbuf reference is dropped with it
+      self->counters_.tx_dropped.Inc();
+      return ERR_MEM;
+    }
+    self->counters_.tx_frames.Inc();
+    return ERR_OK;
+  }
   rte_mbuf* head = dev->AllocTx();
   if (head == nullptr) {
     self->counters_.tx_nomem.Inc();

@@ -1,4 +1,5 @@
-// The lwIP network interface over a dpdk::Device (zero-copy RX, copy-into-mbuf TX).
+// The lwIP network interface over a dpdk::Device (zero-copy RX; TX copies into mbufs, or,
+// on PMDs that copy frames out themselves, hands them the pbuf's memory).
 // Poll thread only, except the counters (any thread).
 #ifndef GRPC_BYPASS_TRANSPORT_LWIP_NETIF_H
 #define GRPC_BYPASS_TRANSPORT_LWIP_NETIF_H
@@ -20,12 +21,19 @@ struct RxPbuf {
   pbuf_custom pc;  // first: lwIP hands &pc.pbuf back to the free function
   rte_mbuf* mbuf;
 };
+// The private area of every mbuf: `rx` for a received segment; `tx` for a frame sent
+// without a copy (LinkOutput), whose data is the pbuf's own memory.
+struct MbufPriv {
+  RxPbuf rx;  // first: rte_mbuf_to_priv() is also read as an RxPbuf*
+  rte_mbuf_ext_shared_info tx;
+};
 // The mbuf private area every port's mempool must have (dpdk::PortConfig::mbuf_priv_size).
-inline constexpr uint16_t kMbufPrivSize = sizeof(RxPbuf);
+inline constexpr uint16_t kMbufPrivSize = sizeof(MbufPriv);
 
 struct NetifCounters {
   Counter rx_frames, rx_runts, rx_input_errors;
   Counter tx_frames, tx_nomem, tx_dropped;
+  Counter tx_zero_copy;  // frames handed to the PMD as the pbuf's own memory (no copy)
   Counter arp_seeded;
 };
 
@@ -55,6 +63,9 @@ class DpdkNetif {
   static err_t InitFn(netif* n);
   static err_t LinkOutput(netif* n, pbuf* p);
   static void FreeRxPbuf(pbuf* p);
+  static void FreeTxPbuf(void* addr, void* opaque);
+  // A frame as an mbuf over the pbuf's own memory (see dpdk::Offloads::tx_copies).
+  rte_mbuf* AttachTx(pbuf* p);
 
   dpdk::Device* device_;
   StackConfig cfg_;

@@ -650,10 +650,12 @@ std::string Stack::Summary() {
   }
   LwipStats l = GetLwipStats();
   PollStats p = poll_stats();
+  uint64_t zero_copy = 0;  // (stays 0 once the stack has stopped)
+  RunSync([&] { zero_copy = netif().counters().tx_zero_copy.Get(); });
   return absl::StrFormat(
-      "grpc-bypass: dpdk rx %d pkts/%d B tx %d pkts/%d B drops %d nombuf %d tx_retries %d | "
-      "lwip tcp rx %d tx %d drop %d pcbs %d | poll iterations %d idle %d%%",
-      rxp, rxb, txp, txb, drops, nombuf, retries, l.tcp_rx, l.tcp_tx, l.tcp_drop,
+      "grpc-bypass: dpdk rx %d pkts/%d B tx %d pkts/%d B (%d without a copy) drops %d nombuf "
+      "%d tx_retries %d | lwip tcp rx %d tx %d drop %d pcbs %d | poll iterations %d idle %d%%",
+      rxp, rxb, txp, txb, zero_copy, drops, nombuf, retries, l.tcp_rx, l.tcp_tx, l.tcp_drop,
       l.Used("TCP_PCB"), p.iterations,
       p.iterations ? static_cast<int>(100 * p.idle_iterations / p.iterations) : 0);
 }
