@@ -11,7 +11,7 @@ ip netns exec "$NS" env \
   BYPASS_EAL="$(eal_args "eng$TEST_ID" 0 net_tap0,iface=bpk0)" \
   BYPASS_IP=198.18.0.2/24 BYPASS_IP6=fd00:77::2/64 BYPASS_IDLE="${BYPASS_IDLE:-backoff}" \
   KERNEL_SETUP="ip addr add fd00:77::1/64 dev bpk0 nodad && ip addr add 198.18.0.1/24 dev bpk0 && ip link set bpk0 up && ping -6 -c 1 -W 3 fd00:77::2 >/dev/null && ping -c 1 -W 3 198.18.0.2 >/dev/null" \
-  timeout 600 "$BIN" "$@" 2>&1 | tee "$TMP/run.log" | grep -vE '^(D|I)[0-9]{4} '
+  timeout 600 "$BIN" "$@" 2>&1 | tee "$TMP/run.log" | grep --line-buffered -vE '^(D|I)[0-9]{4} '
 rc=${PIPESTATUS[0]}
 set -e
 passed=$(grep -c '^\[       OK \]' "$TMP/run.log" || true)
