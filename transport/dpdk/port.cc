@@ -4,18 +4,18 @@
 #include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <optional>
 #include <string_view>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace grpc_bypass::dpdk {
 namespace {
@@ -24,26 +24,30 @@ constexpr uint32_t kMbufCache = 256;
 constexpr uint16_t kL2Overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN;
 constexpr uint16_t kDefaultDataRoom = RTE_MBUF_DEFAULT_BUF_SIZE;  // 2048 + headroom
 
-// The buffer size of a net_memif port: its `bsize` devarg, or memif's default (2048).
-uint32_t MemifBufferSize(const rte_device* dev) {
+// The value of `key` in a port's --vdev arguments, read with DPDK's own parser (as the PMD
+// reads them), or nullopt.
+std::optional<std::string> DevArg(const rte_device* dev, const char* key) {
   const rte_devargs* da = dev != nullptr ? rte_dev_devargs(dev) : nullptr;
-  if (da != nullptr && da->args != nullptr) {
-    for (absl::string_view kv : absl::StrSplit(da->args, ',')) {
-      uint32_t v = 0;
-      if (absl::ConsumePrefix(&kv, "bsize=") && absl::SimpleAtoi(kv, &v)) return v;
-    }
-  }
-  return 2048;
+  if (da == nullptr || da->args == nullptr) return std::nullopt;
+  rte_kvargs* kv = rte_kvargs_parse(da->args, nullptr);
+  if (kv == nullptr) return std::nullopt;
+  const char* v = rte_kvargs_get(kv, key);
+  std::optional<std::string> out;
+  if (v != nullptr) out = v;
+  rte_kvargs_free(kv);
+  return out;
 }
 
-// Whether a net_memif port was asked for zero-copy mode (`zero-copy=yes`).
+// A net_memif port's buffer size: `bsize` (parsed as memif does: strtoul, base 10) or 2048.
+uint32_t MemifBufferSize(const rte_device* dev) {
+  const std::optional<std::string> v = DevArg(dev, "bsize");
+  return v ? static_cast<uint32_t>(std::strtoul(v->c_str(), nullptr, 10)) : 2048;
+}
+
+// Whether a net_memif port runs in zero-copy mode (memif looks for "yes" in the value).
 bool MemifZeroCopy(const rte_device* dev) {
-  const rte_devargs* da = dev != nullptr ? rte_dev_devargs(dev) : nullptr;
-  if (da == nullptr || da->args == nullptr) return false;
-  for (absl::string_view kv : absl::StrSplit(da->args, ',')) {
-    if (kv == "zero-copy=yes") return true;
-  }
-  return false;
+  const std::optional<std::string> v = DevArg(dev, "zero-copy");
+  return v && v->find("yes") != std::string::npos;
 }
 
 }  // namespace

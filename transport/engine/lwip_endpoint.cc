@@ -391,16 +391,9 @@ LwipEndpoint::IoResult LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)>
                                           SliceBuffer* buffer, ReadArgsParam) {
   NoInlineCompletions not_in_caller;  // the EventEngine contract
 #if GRPC_BYPASS_EE_IO_RETURNS_BOOL
-  switch (impl_->ReadNow(on_read, buffer)) {
-    case EndpointImpl::Now::kDone:
-      return true;
-    case EndpointImpl::Now::kPending:
-      return false;
-    case EndpointImpl::Now::kNotTried:
-      break;
-  }
-  impl_->Read(std::move(on_read), buffer);
-  return false;
+  const EndpointImpl::Now now = impl_->ReadNow(on_read, buffer);
+  if (now == EndpointImpl::Now::kNotTried) impl_->Read(std::move(on_read), buffer);
+  return now == EndpointImpl::Now::kDone;
 #else
   impl_->Read(std::move(on_read), buffer);
 #endif
@@ -410,16 +403,9 @@ LwipEndpoint::IoResult LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)
                                            SliceBuffer* data, WriteArgsParam) {
   NoInlineCompletions not_in_caller;
 #if GRPC_BYPASS_EE_IO_RETURNS_BOOL
-  switch (impl_->WriteNow(on_writable, data)) {
-    case EndpointImpl::Now::kDone:
-      return true;
-    case EndpointImpl::Now::kPending:
-      return false;
-    case EndpointImpl::Now::kNotTried:
-      break;
-  }
-  impl_->Write(std::move(on_writable), data);
-  return false;
+  const EndpointImpl::Now now = impl_->WriteNow(on_writable, data);
+  if (now == EndpointImpl::Now::kNotTried) impl_->Write(std::move(on_writable), data);
+  return now == EndpointImpl::Now::kDone;
 #else
   impl_->Write(std::move(on_writable), data);
 #endif

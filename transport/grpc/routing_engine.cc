@@ -299,10 +299,14 @@ void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel
 
 BridgeStats GetBridgeStats() {
   const RoutingEventEngine::Counters c = RoutingEventEngine::ProcessCounters();
-  // Open bypass endpoints: the engine's own count (opened by connects and accepts).
-  engine::EngineCounters& e = engine::EngineCore::Get()->counters();
+  // Open bypass endpoints: the engine's own count (opened by connects and accepts); 0 before
+  // the core has started.
+  uint64_t open = 0;
+  if (engine::EngineCore* core = engine::EngineCore::Get(); core != nullptr) {
+    open = core->counters().endpoints_opened.Get() - core->counters().endpoints_closed.Get();
+  }
   return BridgeStats{c.bypass_connects, c.fallback_connects, c.bypass_binds, c.fallback_binds,
-                     c.bypass_accepts, e.endpoints_opened.Get() - e.endpoints_closed.Get()};
+                     c.bypass_accepts, open};
 }
 #endif
 

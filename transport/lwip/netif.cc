@@ -71,6 +71,10 @@ err_t DpdkNetif::InitFn(netif* n) {
   if (o.tx_tcp_cksum) flags &= ~NETIF_CHECKSUM_GEN_TCP;
   if (o.rx_ipv4_cksum && o.rx_tcp_cksum) flags &= ~(NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_TCP);
   NETIF_SET_CHECKSUM_CTRL(n, flags);
+  // No TX copy where the PMD copies the frame out itself, and not where the device edits
+  // headers (checksum offloads, VLAN insertion).
+  self->tx_without_copy_ =
+      o.tx_copies && self->cfg_.vlan == 0 && !o.tx_ipv4_cksum && !o.tx_tcp_cksum;
   return ERR_OK;
 }
 
@@ -138,11 +142,8 @@ rte_mbuf* DpdkNetif::AttachTx(pbuf* p) {
 err_t DpdkNetif::LinkOutput(netif* n, pbuf* p) {
   auto* self = static_cast<DpdkNetif*>(n->state);
   dpdk::Device* dev = self->device_;
-  const dpdk::Offloads& o = dev->offloads();
-  // No copy where the PMD copies the frame out itself; one pbuf only (the usual TCP segment:
-  // headers and data in one buffer), and not where the device edits headers (offloads, VLAN).
-  if (o.tx_copies && p->next == nullptr && self->cfg_.vlan == 0 && !o.tx_ipv4_cksum &&
-      !o.tx_tcp_cksum) {
+  // One pbuf only: the usual TCP segment, headers and data in one buffer.
+  if (self->tx_without_copy_ && p->next == nullptr) {
     rte_mbuf* m = self->AttachTx(p);
     if (m == nullptr) {
       self->counters_.tx_nomem.Inc();

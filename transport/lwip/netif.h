@@ -69,6 +69,7 @@ class DpdkNetif {
 
   dpdk::Device* device_;
   StackConfig cfg_;
+  bool tx_without_copy_ = false;  // LinkOutput may use AttachTx (set once in InitFn)
   netif netif_{};
   bool added_ = false;
   NetifCounters counters_;
