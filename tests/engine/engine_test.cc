@@ -260,6 +260,49 @@ TEST(LwipEngine, ConcurrentReadersAndWritersOnManyConnectionsMoveEveryByte) {
   EXPECT_EQ(ok.load(), kConns);
 }
 
+// A bulk write goes out in parts as it is copied (every 64 KiB, so that the peer starts on the
+// first frames while the rest is copied), each part ending on a segment boundary: the frames
+// are exactly the full segments that the bytes need, with no short one at each part's end.
+TEST(LwipEngine, BulkWriteSendsFramesAsItCopiesWithoutShortSegments) {
+  LwipEventEngine ee(g_core);
+  KernelServer server(/*close_after=*/0, /*never_read=*/false, "198.18.0.1", /*discard=*/true);
+  auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+  ASSERT_NE(ep, nullptr);
+  uint16_t mss = 0;
+  g_core->stack().RunSync([&] {
+    for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
+      if (p->remote_port == server.port()) mss = p->mss;
+    }
+  });
+  ASSERT_GT(mss, 0);
+  auto frames = [] { return g_core->stack().device().Stats()[0].tx_packets; };
+  auto wait_received = [&](size_t n) {
+    for (int i = 0; i < 500 && server.received() < n; ++i) absl::SleepFor(absl::Milliseconds(10));
+    return server.received();
+  };
+  // Small: one part, no early flush.
+  uint64_t flushes0 = g_core->counters().early_flushes.Get();
+  ASSERT_TRUE(WriteAll(ep.get(), Pattern(16 * 1024, 1)).ok());
+  ASSERT_EQ(wait_received(16 * 1024), 16u * 1024);
+  EXPECT_EQ(g_core->counters().early_flushes.Get(), flushes0);
+  // Bulk: 256 KiB in one write, once the connection is warm (congestion window and the
+  // kernel's receive window open: a segment then goes out as soon as it is queued).
+  constexpr size_t kBytes = 256 * 1024;
+  size_t total = 16 * 1024;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(WriteAll(ep.get(), Pattern(kBytes, 3 + i)).ok());
+    total += kBytes;
+  }
+  ASSERT_EQ(wait_received(total), total);
+  flushes0 = g_core->counters().early_flushes.Get();
+  const uint64_t frames0 = frames();
+  ASSERT_TRUE(WriteAll(ep.get(), Pattern(kBytes, 2)).ok());
+  ASSERT_EQ(wait_received(total + kBytes), total + kBytes);
+  const uint64_t sent = frames() - frames0;
+  EXPECT_EQ(sent, (kBytes + mss - 1) / mss) << "frames for " << kBytes << " bytes at MSS " << mss;
+  EXPECT_GE(g_core->counters().early_flushes.Get() - flushes0, kBytes / (64 * 1024) - 1);
+}
+
 // Run to completion for EventEngine users (gRPC >= 1.60, the conformance suite): an executor
 // thread with nothing to run polls the stack (one spinner at a time, up to BYPASS_POLL_US after
 // its last work) and runs the completions its passes produce, instead of leaving the frames to

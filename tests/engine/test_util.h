@@ -94,12 +94,13 @@ inline bool WriteFull(int fd, const char* buf, size_t n) {
 
 // A kernel TCP server on `ip` (default 198.18.0.1, the namespace's kernel side): echoes what it reads;
 // with close_after > 0 it closes a connection after echoing that many bytes; with
-// never_read it accepts and never reads (to fill windows).
+// never_read it accepts and never reads (to fill windows); with discard it reads and counts
+// what it read (received()) without echoing it.
 class KernelServer {
  public:
   explicit KernelServer(size_t close_after = 0, bool never_read = false,
-                        const char* ip = "198.18.0.1")
-      : close_after_(close_after), never_read_(never_read) {
+                        const char* ip = "198.18.0.1", bool discard = false)
+      : close_after_(close_after), never_read_(never_read), discard_(discard) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -122,6 +123,7 @@ class KernelServer {
     for (int c : held_) close(c);
   }
   int port() const { return port_; }
+  size_t received() const { return received_.load(); }
 
  private:
   void AcceptLoop() {
@@ -139,6 +141,8 @@ class KernelServer {
         for (;;) {
           ssize_t n = ReadRetry(c, buf, sizeof(buf));
           if (n <= 0) break;
+          received_ += static_cast<size_t>(n);
+          if (discard_) continue;
           if (!WriteFull(c, buf, static_cast<size_t>(n))) break;
           total += n;
           if (close_after_ > 0 && total >= close_after_) break;
@@ -150,6 +154,8 @@ class KernelServer {
   int fd_, port_;
   size_t close_after_;
   bool never_read_;
+  bool discard_;
+  std::atomic<size_t> received_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::vector<std::thread> conns_;

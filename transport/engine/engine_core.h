@@ -29,6 +29,7 @@ struct EngineCounters {
   Counter bytes_read;     // delivered to gRPC
   Counter bytes_written;  // accepted by lwIP's send buffer
   Counter write_stalls;   // a write waited for send-buffer room (back-pressure)
+  Counter early_flushes;  // a bulk write sent frames before the rest was copied (WriteSome)
   // Where completions ran (any thread writes these).
   std::atomic<uint64_t> completions_inline{0};    // on the thread that polled them
   std::atomic<uint64_t> completions_executor{0};  // handed to the executor

@@ -15,6 +15,7 @@ using grpc_event_engine::experimental::MemoryRequest;
 using grpc_event_engine::experimental::Slice;
 
 constexpr size_t kReadSliceMax = 64 * 1024;  // see TakeReceived
+constexpr size_t kEarlyOutput = 64 * 1024;   // see WriteSome
 
 // Owner of one received pbuf while gRPC holds it as a slice. `published` pairs the thread that
 // made it (the stack's token holder) with the one that frees it: gRPC hands slices between
@@ -265,6 +266,7 @@ void EndpointImpl::PumpWrite() {
 bool EndpointImpl::WriteSome() {
   grpc_slice_buffer* sb = write_buf_->c_slice_buffer();
   bool wrote = false;
+  size_t since_output = 0;
   while (write_slice_ < sb->count) {
     const grpc_slice& s = sb->slices[write_slice_];
     const size_t left = GRPC_SLICE_LENGTH(s) - write_off_;
@@ -278,9 +280,23 @@ bool EndpointImpl::WriteSome() {
       core_->counters().write_stalls.Inc();
       break;
     }
-    const u16_t n = static_cast<u16_t>(std::min<size_t>({left, room, 0xffff}));
+    // Bulk: every kEarlyOutput bytes, at a segment boundary, what is queued goes out, so that
+    // the peer receives (and copies) the first frames while this thread copies the rest.
+    const size_t mss = pcb_->mss;
+    const size_t unsent = pcb_->snd_lbb - pcb_->snd_nxt;  // bytes queued, not yet sent
+    if (since_output >= kEarlyOutput && unsent % mss == 0) {
+      tcp_output(pcb_);
+      core_->stack().FlushTx();
+      core_->counters().early_flushes.Inc();
+      since_output = 0;
+    }
+    size_t n = std::min<size_t>({left, room, 0xffff});
+    if (since_output + n > kEarlyOutput) {  // stop at the first segment boundary past the mark
+      const size_t to_mark = kEarlyOutput - std::min(since_output, kEarlyOutput);
+      n = std::min(n, to_mark + (mss - (unsent + to_mark) % mss) % mss);
+    }
     const bool more = n < left || write_slice_ + 1 < sb->count;
-    err_t e = tcp_write(pcb_, GRPC_SLICE_START_PTR(s) + write_off_, n,
+    err_t e = tcp_write(pcb_, GRPC_SLICE_START_PTR(s) + write_off_, static_cast<u16_t>(n),
                         TCP_WRITE_FLAG_COPY | (more ? TCP_WRITE_FLAG_MORE : 0));
     if (e == ERR_MEM) {  // back-pressure: continue from OnSent
       core_->counters().write_stalls.Inc();
@@ -291,6 +307,7 @@ bool EndpointImpl::WriteSome() {
       return false;
     }
     wrote = true;
+    since_output += n;
     write_off_ += n;
     core_->counters().bytes_written.Add(n);
   }

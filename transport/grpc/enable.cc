@@ -221,6 +221,7 @@ absl::StatusOr<Stats> GetStats() {
   add("engine.bytes_read", e.bytes_read.Get());
   add("engine.bytes_written", e.bytes_written.Get());
   add("engine.write_stalls", e.write_stalls.Get());
+  add("engine.early_flushes", e.early_flushes.Get());
   add("engine.completions_inline", e.completions_inline.load());
   add("engine.completions_executor", e.completions_executor.load());
   const PollsetBridgeStats pb = GetPollsetBridgeStats();

@@ -559,9 +559,13 @@ uint32_t Stack::TxStage() {
     netif_poll(netif_->raw());
     ++looped;
   }
+  return FlushTx() + looped;
+}
+
+uint32_t Stack::FlushTx() {
   const uint32_t n = device_->FlushTx();
   tx_frames_.Add(n);
-  return n + looped;
+  return n;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -101,6 +101,11 @@ class Stack {
   bool RunSync(absl::AnyInvocable<void()> fn);
   // Token holder only: runs `fn` on this thread once the token is released (completions).
   void Defer(absl::AnyInvocable<void()> fn);
+  // Token holder only: hands the frames queued so far to the ports now rather than at the end
+  // of the turn (a bulk writer, so that the peer starts on the first frames while later ones
+  // are built). Runs no lwIP input (frames to our own address wait for the TX stage), so no
+  // lwIP callback runs inside it. Returns the frames sent.
+  uint32_t FlushTx() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // True on the thread that holds the token now.
   bool HoldsToken() const { return holder_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
 
