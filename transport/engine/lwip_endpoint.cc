@@ -282,7 +282,7 @@ bool EndpointImpl::WriteSome() {
     }
     // Bulk: every kEarlyOutput bytes, at a segment boundary, what is queued goes out, so that
     // the peer receives (and copies) the first frames while this thread copies the rest.
-    const size_t mss = pcb_->mss;
+    const size_t mss = std::max<size_t>(pcb_->mss, 1);
     const size_t unsent = pcb_->snd_lbb - pcb_->snd_nxt;  // bytes queued, not yet sent
     if (since_output >= kEarlyOutput && unsent % mss == 0) {
       tcp_output(pcb_);
