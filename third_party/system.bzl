@@ -21,6 +21,20 @@ _DEFAULT_CACHE = "/var/cache/grpc-bypass"
 def _cache_dir(ctx):
     return ctx.os.environ.get("GRPC_BYPASS_CACHE", _DEFAULT_CACHE)
 
+def _main_repo_prefix(label):
+    """The prefix that names our own repository from inside a repository we generate.
+
+    bzlmod (Bazel 7): the canonical name, from str(Label): "@@" when we are the root module,
+    "@@grpc_bypass~" (or similar) when we are a dependency. WORKSPACE (Bazel 4): "@" plus the
+    workspace name ("@" alone when we are the main workspace)."""
+    s = str(label)
+    if s.startswith("@@"):
+        return s.split("//")[0]
+    return "@%s" % label.workspace_name
+
+def _grpc_source_present(ctx):
+    return ctx.path("%s/src/grpc/.grpc-bypass-ok" % _cache_dir(ctx)).exists
+
 def _pkg_config(ctx, args):
     res = ctx.execute(["pkg-config"] + args)
     if res.return_code != 0:
@@ -43,6 +57,14 @@ def _pkg_config_repository_impl(ctx):
         build.append(")")
         build.append("")
         defs.append("%s_COPTS = %s" % (name.upper(), repr(cflags)))
+    # What the rest of the tree switches on: the gRPC and DPDK we build against, and whether
+    # Debian's gRPC source package (internal headers, gRPC's conformance suite) is there
+    # (tools/setup fetches it where the registry serves it: gRPC 1.51 on Debian 12, not 1.83).
+    grpc_ver = _pkg_config(ctx, ["--modversion", "grpc++"])[0].split(".")
+    dpdk_ver = _pkg_config(ctx, ["--modversion", "libdpdk"])[0].split(".")
+    defs.append("GRPC_MINOR = %d" % int(grpc_ver[1]))
+    defs.append("DPDK_MAJOR = %d" % int(dpdk_ver[0]))
+    defs.append("GRPC_SOURCE = %s" % repr(_grpc_source_present(ctx)))
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
     ctx.file("BUILD", "\n".join(build) + "\n")
     ctx.file("defs.bzl", "\n".join(defs) + "\n")
@@ -50,13 +72,19 @@ def _pkg_config_repository_impl(ctx):
 pkg_config_repository = repository_rule(
     implementation = _pkg_config_repository_impl,
     attrs = {"libs": attr.string_dict(doc = "target name -> space-separated pkg-config modules")},
-    environ = ["PKG_CONFIG_PATH"],
+    environ = ["PKG_CONFIG_PATH", "GRPC_BYPASS_CACHE"],
     local = True,
 )
 
 def _debian_source_repository_impl(ctx):
     src = "%s/src/%s" % (_cache_dir(ctx), ctx.attr.source)
     marker = ctx.path(src + "/.grpc-bypass-ok")
+    prefix = _main_repo_prefix(ctx.attr.build_file) + "//"
+    if not marker.exists and ctx.attr.absent_build_file:
+        # Not served for this root (gRPC 1.83's source package): the stand-in BUILD.
+        ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+        ctx.template("BUILD.bazel", ctx.attr.absent_build_file, {"@//": prefix}, executable = False)
+        return
     if not marker.exists:
         fail("Debian source package '%s' not found at %s: run tools/setup first" % (ctx.attr.source, src))
     for d in ctx.attr.dirs:
@@ -74,11 +102,9 @@ def _debian_source_repository_impl(ctx):
         if res.return_code != 0:
             fail("patch %s does not apply to %s: %s%s" % (p, ctx.attr.source, res.stdout, res.stderr))
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
-    # The BUILD file names our packages as "@//...". Rewritten to our repository's name when
-    # grpc-bypass is an external repository of a consumer's workspace ("" when it is the main
-    # one), so that the labels never point into the consumer's workspace.
-    ctx.template("BUILD.bazel", ctx.attr.build_file,
-                 {"@//": "@%s//" % ctx.attr.build_file.workspace_name}, executable = False)
+    # The BUILD file names our packages as "@//...". Rewritten to our repository's own name
+    # (_main_repo_prefix), so that the labels never point into a consumer's workspace.
+    ctx.template("BUILD.bazel", ctx.attr.build_file, {"@//": prefix}, executable = False)
     if ctx.attr.version_file:
         ctx.template("source_version.h", ctx.attr.version_file, {}, executable = False)
 
@@ -88,6 +114,7 @@ debian_source_repository = repository_rule(
         "source": attr.string(mandatory = True, doc = "folder name under $CACHE/src"),
         "dirs": attr.string_list(mandatory = True, doc = "paths to copy from the source tree"),
         "build_file": attr.label(mandatory = True, allow_single_file = True),
+        "absent_build_file": attr.label(allow_single_file = True, doc = "BUILD when the source is not there"),
         "patches": attr.label_list(allow_files = True),
         "remove": attr.string_list(doc = "files to delete after copying"),
         "version_file": attr.label(allow_single_file = True),
@@ -97,12 +124,20 @@ debian_source_repository = repository_rule(
 )
 
 def _grpc_source_version_impl(ctx):
-    """Writes grpc_source_version.h: the versions of the gRPC source whose headers we use."""
+    """Writes grpc_source_version.h: the versions of the gRPC whose headers we compile against.
+
+    With Debian's gRPC source package (gRPC 1.51: the bridge uses its internal headers), the
+    versions in that source; without it (gRPC 1.83: public headers only), pkg-config's
+    versions of the installed grpc and grpc++ (the -dev packages' headers)."""
     src = "%s/src/grpc" % _cache_dir(ctx)
-    core = ctx.read(src + "/src/core/lib/surface/version.cc")
-    cpp = ctx.read(src + "/include/grpcpp/version_info.h")
-    core_ver = core.split('grpc_version_string(void) { return "')[1].split('"')[0]
-    cpp_ver = cpp.split('#define GRPC_CPP_VERSION_STRING "')[1].split('"')[0]
+    if _grpc_source_present(ctx):
+        core = ctx.read(src + "/src/core/lib/surface/version.cc")
+        cpp = ctx.read(src + "/include/grpcpp/version_info.h")
+        core_ver = core.split('grpc_version_string(void) { return "')[1].split('"')[0]
+        cpp_ver = cpp.split('#define GRPC_CPP_VERSION_STRING "')[1].split('"')[0]
+    else:
+        core_ver = _pkg_config(ctx, ["--modversion", "grpc"])[0]
+        cpp_ver = _pkg_config(ctx, ["--modversion", "grpc++"])[0]
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
     ctx.file("grpc_source_version.h", "\n".join([
         "// Generated from the gRPC source package fetched by tools/setup.",
@@ -119,7 +154,7 @@ def _grpc_source_version_impl(ctx):
 
 grpc_source_version_repository = repository_rule(
     implementation = _grpc_source_version_impl,
-    environ = ["GRPC_BYPASS_CACHE"],
+    environ = ["GRPC_BYPASS_CACHE", "PKG_CONFIG_PATH"],
     local = True,
 )
 
@@ -155,6 +190,7 @@ def grpc_bypass_system_deps():
         source = "grpc",
         dirs = ["src/core", "include", "test/core/event_engine", "test/core/util", "LICENSE"],
         build_file = Label("//third_party/grpc_src:grpc_src.BUILD"),
+        absent_build_file = Label("//third_party/grpc_src:absent.BUILD"),
         # Only the addresses gRPC's conformance suite uses ([::1], which the kernel owns)
         # change: to the kernel's and our stack's addresses in the test's namespace.
         patches = [Label("//tests/conformance:patches/addresses.patch")],

@@ -1,15 +1,25 @@
-# Shared by tools/test, tools/demo and tools/bench. Source it; it defines ROOT, CACHE, BAZEL.
+# Shared by tools/test, tools/demo and tools/bench. Source it; it defines ROOT, CACHE,
+# ROOT_NAME and bazel_cmd.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${GRPC_BYPASS_CACHE:-/var/cache/grpc-bypass}"
 export GRPC_BYPASS_CACHE="$CACHE"
+# Which Debian root this runs in: "host" (the machine), or the root tools/distro entered
+# ("modern": gRPC 1.83, DPDK 25.11, Bazel 7).
+ROOT_NAME="${GRPC_BYPASS_ROOT:-host}"
 
-# Runs tools/setup (quietly; it is idempotent and takes seconds once done).
+# Runs tools/setup (quietly; it is idempotent and takes seconds once done). Inside a root,
+# tools/setup has already made it from outside: only the per-root steps run (see tools/setup).
 ensure_setup() {
   bash "$ROOT/tools/setup" --quiet
 }
 
-# bazel with a disk cache outside the clone, so that a new clone builds warm.
+# A compiler command that exists in this root: the first of the names given.
+first_command() { local c; for c in "$@"; do command -v "$c" >/dev/null && { echo "$c"; return; }; done; return 1; }
+
+# bazel with a disk cache outside the clone, so that a new clone builds warm. One disk cache
+# per root: Bazel does not hash the system headers and libraries an action reads (they are
+# outside the workspace), so the two roots must never share cached outputs.
 bazel_cmd() {
   local verb="$1"; shift
-  (cd "$ROOT" && bazel "$verb" --disk_cache="$CACHE/bazel-disk" "$@")
+  (cd "$ROOT" && bazel "$verb" --disk_cache="$CACHE/bazel-disk-$ROOT_NAME" "$@")
 }

@@ -2,6 +2,11 @@
 #ifndef GRPC_BYPASS_ARCH_CC_H
 #define GRPC_BYPASS_ARCH_CC_H
 
+// glibc's htons/htonl (lwIP's own are off: LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS below). lwIP
+// would #define htons to lwip_htons, which renames glibc's declarations of htons when
+// <arpa/inet.h> comes after an lwIP header; glibc 2.44 declares them noexcept, lwIP does not,
+// and C++ rejects the pair (gcc 16, the modern root).
+#include <arpa/inet.h>
 #include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,7 @@ void grpc_bypass_lwip_assert(const char* msg, const char* file, int line);
 
 #include "arch/chksum.h"
 
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 #define LWIP_ERRNO_STDINCLUDE 1
 #define LWIP_TIMEVAL_PRIVATE 0
 
