@@ -33,7 +33,16 @@ def _main_repo_prefix(label):
     return "@%s" % label.workspace_name
 
 def _grpc_source_present(ctx):
-    return ctx.path("%s/src/grpc/.grpc-bypass-ok" % _cache_dir(ctx)).exists
+    """Whether $CACHE/src/grpc is the source of the gRPC installed in this root.
+
+    The cache is shared by the roots (tools/distro mounts it): the host's 1.51 source is there
+    also when the modern root, with gRPC 1.83 and no source package, builds."""
+    src = "%s/src/grpc" % _cache_dir(ctx)
+    if not ctx.path(src + "/.grpc-bypass-ok").exists:
+        return False
+    cpp = ctx.read(src + "/include/grpcpp/version_info.h")
+    src_ver = cpp.split('#define GRPC_CPP_VERSION_STRING "')[1].split('"')[0]
+    return src_ver == _pkg_config(ctx, ["--modversion", "grpc++"])[0]
 
 def _pkg_config(ctx, args):
     res = ctx.execute(["pkg-config"] + args)
@@ -80,7 +89,8 @@ def _debian_source_repository_impl(ctx):
     src = "%s/src/%s" % (_cache_dir(ctx), ctx.attr.source)
     marker = ctx.path(src + "/.grpc-bypass-ok")
     prefix = _main_repo_prefix(ctx.attr.build_file) + "//"
-    if not marker.exists and ctx.attr.absent_build_file:
+    usable = marker.exists and (not ctx.attr.must_match_installed_grpc or _grpc_source_present(ctx))
+    if ctx.attr.absent_build_file and not usable:
         # Not served for this root (gRPC 1.83's source package): the stand-in BUILD.
         ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
         ctx.template("BUILD.bazel", ctx.attr.absent_build_file, {"@//": prefix}, executable = False)
@@ -115,6 +125,7 @@ debian_source_repository = repository_rule(
         "dirs": attr.string_list(mandatory = True, doc = "paths to copy from the source tree"),
         "build_file": attr.label(mandatory = True, allow_single_file = True),
         "absent_build_file": attr.label(allow_single_file = True, doc = "BUILD when the source is not there"),
+        "must_match_installed_grpc": attr.bool(doc = "usable only if it is the installed gRPC's source"),
         "patches": attr.label_list(allow_files = True),
         "remove": attr.string_list(doc = "files to delete after copying"),
         "version_file": attr.label(allow_single_file = True),
@@ -191,6 +202,7 @@ def grpc_bypass_system_deps():
         dirs = ["src/core", "include", "test/core/event_engine", "test/core/util", "LICENSE"],
         build_file = Label("//third_party/grpc_src:grpc_src.BUILD"),
         absent_build_file = Label("//third_party/grpc_src:absent.BUILD"),
+        must_match_installed_grpc = True,
         # Only the addresses gRPC's conformance suite uses ([::1], which the kernel owns)
         # change: to the kernel's and our stack's addresses in the test's namespace.
         patches = [Label("//tests/conformance:patches/addresses.patch")],

@@ -32,6 +32,7 @@
 #include "absl/synchronization/notification.h"
 #include "examples/bench/bench_service.h"
 #include "examples/bench/histogram.h"
+#include "examples/bench/json.h"
 #include "proto/bench.grpc.pb.h"
 #include "examples/common/sample_main.h"
 
@@ -311,10 +312,7 @@ int main(int argc, char** argv) {
   if (workload == "unary") run.set_outstanding(outstanding);
   if (workload == "unary_open_loop") run.set_target_rate(absl::GetFlag(FLAGS_rate));
   std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(run, &json, opts);
+  (void)google::protobuf::util::MessageToJsonString(run, &json, grpc_bypass::bench::ReportJsonOptions());
   std::printf("RUN %s\n", json.c_str());
   if (const std::string cdf = absl::GetFlag(FLAGS_cdf_out); !cdf.empty()) {
     std::ofstream out(cdf, std::ios::app);

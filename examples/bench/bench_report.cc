@@ -11,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "examples/bench/json.h"
 #include "proto/bench.pb.h"
 
 ABSL_FLAG(std::string, in, "", "file with RUN and IDLE lines");
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
-    google::protobuf::util::Status st;
+    grpc_bypass::bench::JsonStatus st;
     if (absl::StartsWith(line, "RUN ")) {
       st = google::protobuf::util::JsonStringToMessage(line.substr(4), report.add_runs());
     } else if (absl::StartsWith(line, "IDLE ")) {
@@ -60,9 +61,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
+  google::protobuf::util::JsonPrintOptions opts = grpc_bypass::bench::ReportJsonOptions();
   opts.add_whitespace = true;
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(report, &json, opts);

@@ -354,9 +354,8 @@ TEST(LwipEngine, EndpointDestroyedWithReadAndWritePendingCompletesEachOnceWithAn
   SliceBuffer rbuf, wbuf;
   // 16 MiB cannot fit in the windows of a peer that never reads: the write stays pending.
   wbuf.Append(Slice::FromCopiedString(std::string(16 << 20, 'x')));
-  EventEngine::Endpoint::ReadArgs args{1};
-  ep->Read([&](absl::Status s) { read_st = s; reads++; if (++done == 2) both.Notify(); }, &rbuf, &args);
-  ep->Write([&](absl::Status s) { write_st = s; writes++; if (++done == 2) both.Notify(); }, &wbuf, nullptr);
+  StartRead(ep.get(), [&](absl::Status s) { read_st = s; reads++; if (++done == 2) both.Notify(); }, &rbuf, 1);
+  StartWrite(ep.get(), [&](absl::Status s) { write_st = s; writes++; if (++done == 2) both.Notify(); }, &wbuf);
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(writes.load(), 0) << "the write should still be pending";
   ep.reset();
@@ -387,7 +386,7 @@ TEST(LwipEngine, DestroyingAnEndpointWaitsUntilNothingRefersToTheCallersBuffers)
   auto wbuf = std::make_unique<SliceBuffer>();
   wbuf->Append(Slice::FromCopiedString(std::string(1000, 'w')));
   const uint64_t written_before = g_core->counters().bytes_written.Get();
-  ep->Write([](absl::Status) {}, wbuf.get(), nullptr);
+  StartWrite(ep.get(), [](absl::Status) {}, wbuf.get());
   ep.reset();
   // The posted write has run (lwIP copied the data) or been failed: the buffer is free.
   EXPECT_EQ(g_core->counters().bytes_written.Get() - written_before, 1000u);
@@ -485,9 +484,8 @@ TEST(LwipEngine, ReadBuffersAreReservedFromTheEndpointsAllocatorUntilFreed) {
   size_t got = 0;
   while (got < 5000) {
     absl::Notification rd;
-    EventEngine::Endpoint::ReadArgs args{5000};
     SliceBuffer buf;
-    ep->Read([&](absl::Status s) { EXPECT_TRUE(s.ok()); rd.Notify(); }, &buf, &args);
+    StartRead(ep.get(), [&](absl::Status s) { EXPECT_TRUE(s.ok()); rd.Notify(); }, &buf, 5000);
     rd.WaitForNotification();
     got += buf.Length();
     while (buf.Count() > 0) held.Append(buf.TakeFirst());
@@ -511,9 +509,8 @@ TEST(LwipEngine, ZzAfterTheStackStopsEveryCallbackStillRunsExactlyOnceWithAnErro
   absl::Status read_st, write_st, connect_st;
   SliceBuffer rbuf, wbuf;
   wbuf.Append(Slice::FromCopiedString("late"));
-  EventEngine::Endpoint::ReadArgs args{1};
-  ep->Read([&](absl::Status s) { read_st = s; reads++; }, &rbuf, &args);
-  ep->Write([&](absl::Status s) { write_st = s; writes++; }, &wbuf, nullptr);
+  StartRead(ep.get(), [&](absl::Status s) { read_st = s; reads++; }, &rbuf, 1);
+  StartWrite(ep.get(), [&](absl::Status s) { write_st = s; writes++; }, &wbuf);
   ep.reset();
   ee.Connect(
       [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {

@@ -20,10 +20,13 @@
 
 #include <grpc/event_engine/event_engine.h>
 #include <grpc/event_engine/memory_allocator.h>
+#include <grpc/slice.h>
 
 #include "absl/synchronization/notification.h"
+#include "absl/functional/any_invocable.h"
 #include "gtest/gtest.h"
 #include "transport/engine/engine_core.h"
+#include "transport/engine/grpc_features.h"
 #include "transport/lwip/config.h"
 
 namespace grpc_bypass::engine::test_util {
@@ -43,6 +46,27 @@ class CountingAllocator : public grpc_event_engine::experimental::internal::Memo
   }
   void Release(size_t n) override { reserved -= n; }
   void Shutdown() override {}
+  // Pure virtual in gRPC 1.83 (MemoryAllocator::MakeSlice calls it), absent in 1.51 (where
+  // MemoryAllocator makes the slice itself): so no `override`. As gRPC's own: the bytes stay
+  // reserved until the slice is freed.
+  grpc_slice MakeSlice(grpc_event_engine::experimental::MemoryRequest request) {
+    struct Owned {
+      CountingAllocator* allocator;
+      size_t n;
+      void* bytes;
+    };
+    const size_t n = Reserve(request);
+    void* bytes = std::malloc(n == 0 ? 1 : n);
+    return grpc_slice_new_with_user_data(
+        bytes, n,
+        [](void* p) {
+          auto* o = static_cast<Owned*>(p);
+          o->allocator->Release(o->n);
+          std::free(o->bytes);
+          delete o;
+        },
+        new Owned{this, n, bytes});
+  }
   std::atomic<int64_t> reserved{0};
 };
 
@@ -178,12 +202,45 @@ inline std::unique_ptr<EventEngine::Endpoint> ConnectOrDie(
   return result.ok() ? std::move(*result) : nullptr;
 }
 
+// Endpoint::Read and Write on every gRPC version: the arguments by pointer (< 1.73) or by
+// value, and from 1.54 a `true` return for "done at once, OK", when the callback never runs
+// (here it then runs with OK, so that callers see one completion either way).
+inline void StartRead(EventEngine::Endpoint* ep, absl::AnyInvocable<void(absl::Status)> cb,
+                      SliceBuffer* buf, int64_t read_hint) {
+  auto shared = std::make_shared<absl::AnyInvocable<void(absl::Status)>>(std::move(cb));
+  auto forward = [shared](absl::Status s) { (*shared)(std::move(s)); };
+#if GRPC_BYPASS_EE_ARGS_BY_VALUE
+  EventEngine::Endpoint::ReadArgs args;
+  args.set_read_hint_bytes(read_hint);
+  if (ep->Read(std::move(forward), buf, std::move(args))) (*shared)(absl::OkStatus());
+#elif GRPC_BYPASS_EE_IO_RETURNS_BOOL
+  EventEngine::Endpoint::ReadArgs args{read_hint};
+  if (ep->Read(std::move(forward), buf, &args)) (*shared)(absl::OkStatus());
+#else
+  EventEngine::Endpoint::ReadArgs args{read_hint};
+  ep->Read(std::move(forward), buf, &args);
+#endif
+}
+
+inline void StartWrite(EventEngine::Endpoint* ep, absl::AnyInvocable<void(absl::Status)> cb,
+                       SliceBuffer* buf) {
+  auto shared = std::make_shared<absl::AnyInvocable<void(absl::Status)>>(std::move(cb));
+  auto forward = [shared](absl::Status s) { (*shared)(std::move(s)); };
+#if GRPC_BYPASS_EE_ARGS_BY_VALUE
+  if (ep->Write(std::move(forward), buf, EventEngine::Endpoint::WriteArgs())) (*shared)(absl::OkStatus());
+#elif GRPC_BYPASS_EE_IO_RETURNS_BOOL
+  if (ep->Write(std::move(forward), buf, nullptr)) (*shared)(absl::OkStatus());
+#else
+  ep->Write(std::move(forward), buf, nullptr);
+#endif
+}
+
 inline absl::Status WriteAll(EventEngine::Endpoint* ep, const std::string& data) {
   SliceBuffer buf;
   buf.Append(Slice::FromCopiedString(data));
   absl::Notification done;
   absl::Status st;
-  ep->Write([&](absl::Status s) { st = s; done.Notify(); }, &buf, nullptr);
+  StartWrite(ep, [&](absl::Status s) { st = s; done.Notify(); }, &buf);
   done.WaitForNotification();
   return st;
 }
@@ -194,8 +251,8 @@ inline absl::StatusOr<std::string> ReadExactly(EventEngine::Endpoint* ep, size_t
     SliceBuffer buf;
     absl::Notification done;
     absl::Status st;
-    EventEngine::Endpoint::ReadArgs args{static_cast<int64_t>(n - out.size())};
-    ep->Read([&](absl::Status s) { st = s; done.Notify(); }, &buf, &args);
+    StartRead(ep, [&](absl::Status s) { st = s; done.Notify(); }, &buf,
+              static_cast<int64_t>(n - out.size()));
     done.WaitForNotification();
     if (!st.ok()) return st;
     for (size_t i = 0; i < buf.Count(); ++i) {

@@ -30,3 +30,16 @@ void lwip_unit_assert_hook(const char* msg);
 #define LWIP_UDP 1
 #undef UDP_STATS
 #define UDP_STATS 1
+
+// The ip4/ip6 suites call tcpip_thread_poll_one(), which lwIP declares only with NO_SYS=0
+// (tcpip.h); ours is in not_applicable.c. Declared here, since C23 (gcc >= 14's default
+// dialect) has no implicit declarations.
+#if !defined(__ASSEMBLER__)
+#ifdef __cplusplus
+extern "C" {
+#endif
+int tcpip_thread_poll_one(void);
+#ifdef __cplusplus
+}
+#endif
+#endif
