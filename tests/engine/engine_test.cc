@@ -317,6 +317,10 @@ TEST(LwipEngine, IdleExecutorThreadsPollTheStackAndRunTheCompletionsTheyProduce)
     const std::string msg = Pattern(64, n);
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
+      // gRPC hands the engine closures all the time (Run: Party wake-ups, callback-CQ events).
+      // On gRPC >= 1.54 a write that completes at once and a read whose data waits are not
+      // queued at all, so this is what wakes a worker here, as gRPC's own Run()s do.
+      ee.Run([] {});
       EXPECT_TRUE(WriteAll(ep.get(), msg).ok());
       auto back = ReadExactly(ep.get(), msg.size());
       EXPECT_TRUE(back.ok() && *back == msg);
