@@ -27,8 +27,13 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   grpc_bypass::examples::SampleMain m("greeter_client");
   auto new_stub = [](const std::string& target) {
+    // A new channel per call must mean a new connection per call: gRPC shares subchannels
+    // between channels to the same target through its global pool (1.83 reuses the previous
+    // channel's connection while it is still up), so such channels keep a pool of their own.
+    grpc::ChannelArguments args;
+    if (absl::GetFlag(FLAGS_new_channel_per_call)) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     return helloworld::Greeter::NewStub(
-        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   };
   std::vector<double> us;
   std::string last;
