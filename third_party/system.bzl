@@ -74,6 +74,8 @@ def _pkg_config_repository_impl(ctx):
     defs.append("GRPC_MINOR = %d" % int(grpc_ver[1]))
     defs.append("DPDK_MAJOR = %d" % int(dpdk_ver[0]))
     defs.append("GRPC_SOURCE = %s" % repr(_grpc_source_present(ctx)))
+    # grpc-js, the JavaScript peer, where tools/make_root installed it (the modern root).
+    defs.append("GRPCJS = %s" % repr(ctx.path("/opt/grpc-bypass/grpcjs/node_modules/@grpc/grpc-js/package.json").exists))
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
     ctx.file("BUILD", "\n".join(build) + "\n")
     ctx.file("defs.bzl", "\n".join(defs) + "\n")

@@ -19,6 +19,7 @@
 #include <grpc/grpc.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -500,6 +501,104 @@ TEST(LwipEngine, ReadBuffersAreReservedFromTheEndpointsAllocatorUntilFreed) {
   EXPECT_LE(counter->reserved.load(), 5000 + 512) << "and not much more";
   held.Clear();
   EXPECT_EQ(counter->reserved.load(), 0) << "and released when the slices are freed";
+}
+
+// Timers, as gRPC's EventEngine suite checks them (timer_test): each runs once, no earlier
+// than asked, in deadline order; a cancelled one never runs; Cancel of one that ran is false.
+TEST(LwipEngine, TimersRunOnceInDeadlineOrderNoEarlierThanAskedAndCancelledOnesNever) {
+  LwipEventEngine ee(g_core);
+  absl::Mutex mu;
+  std::vector<int> order;
+  absl::Notification all;
+  std::atomic<int> ran{0};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<double> late_ms(4, 0.0);
+  auto at = [&](int ms, int id) {
+    return ee.RunAfter(std::chrono::milliseconds(ms), [&, ms, id] {
+      const double waited = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - start).count();
+      absl::MutexLock l(&mu);
+      order.push_back(id);
+      late_ms[id] = waited - ms;
+      if (++ran == 3) all.Notify();
+    });
+  };
+  at(60, 2);
+  at(20, 0);
+  at(40, 1);
+  std::atomic<bool> cancelled_ran{false};
+  EventEngine::TaskHandle doomed = ee.RunAfter(30ms, [&] { cancelled_ran = true; });
+  EXPECT_TRUE(ee.Cancel(doomed)) << "a timer that has not fired can be cancelled";
+  ASSERT_TRUE(all.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(50));
+  absl::MutexLock l(&mu);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  for (int id = 0; id < 3; ++id) EXPECT_GE(late_ms[id], 0.0) << "timer " << id << " ran early";
+  EXPECT_FALSE(cancelled_ran.load());
+  EXPECT_EQ(ran.load(), 3);
+  EXPECT_FALSE(ee.Cancel(doomed)) << "a cancelled timer cannot be cancelled twice";
+  // Many timers at once, some cancelled: every other one runs exactly once.
+  constexpr int kMany = 500;
+  std::atomic<int> fired{0};
+  absl::Notification many_done;
+  std::vector<EventEngine::TaskHandle> handles;
+  for (int i = 0; i < kMany; ++i) {
+    handles.push_back(ee.RunAfter(std::chrono::milliseconds(5 + i % 50), [&] {
+      if (fired.fetch_add(1) + 1 == kMany / 2) many_done.Notify();
+    }));
+  }
+  int cancelled = 0;
+  for (int i = 0; i < kMany; i += 2) cancelled += ee.Cancel(handles[i]) ? 1 : 0;
+  EXPECT_EQ(cancelled, kMany / 2);
+  ASSERT_TRUE(many_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(fired.load(), kMany / 2);
+}
+
+// A connection our listener accepted carries a bidirectional exchange with a kernel client:
+// 1 MiB each way, the kernel writing while it reads what our side writes, every byte checked.
+TEST(LwipEngine, AcceptedConnectionMovesAMegabyteEachWayWithAKernelClient) {
+  LwipEventEngine ee(g_core);
+  std::unique_ptr<EventEngine::Endpoint> server_ep;
+  absl::Notification accepted;
+  auto listener = ee.CreateListener(
+      [&](std::unique_ptr<EventEngine::Endpoint> ep, MemoryAllocator) {
+        server_ep = std::move(ep);
+        accepted.Notify();
+      },
+      [](absl::Status) {}, NullConfig(), std::make_unique<CountingFactory>());
+  ASSERT_TRUE(listener.ok());
+  absl::StatusOr<int> port = (*listener)->Bind(Addr("198.18.0.2", 0));
+  ASSERT_TRUE(port.ok()) << port.status();
+  ASSERT_TRUE((*listener)->Start().ok());
+  int fd = KernelConnect(*port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  constexpr size_t kBytes = 1 << 20;
+  const std::string up = Pattern(kBytes, 3), down = Pattern(kBytes, 4);
+  std::thread kernel_writer([&] { EXPECT_TRUE(WriteFull(fd, up.data(), up.size())); });
+  std::string from_bypass;
+  std::thread kernel_reader([&] {
+    char buf[65536];
+    while (from_bypass.size() < kBytes) {
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      from_bypass.append(buf, static_cast<size_t>(n));
+    }
+  });
+  absl::Status wrote = WriteAll(server_ep.get(), down);
+  absl::StatusOr<std::string> got = ReadExactly(server_ep.get(), kBytes);
+  kernel_writer.join();
+  kernel_reader.join();
+  EXPECT_TRUE(wrote.ok()) << wrote;
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == up) << "bytes from the kernel differ";
+  EXPECT_TRUE(from_bypass == down) << "bytes to the kernel differ (" << from_bypass.size() << " of "
+                                   << kBytes << " arrived)";
+  close(fd);
+  server_ep.reset();
+  listener->reset();
 }
 
 // Last: it stops the engine core for good.

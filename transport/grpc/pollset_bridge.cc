@@ -1,6 +1,12 @@
 #include "transport/grpc/pollset_bridge.h"
 #include "transport/grpc/grpc_version.h"
-// gRPC < 1.60 only (iomgr pollsets); see pollset_bridge.h.
+// Built on gRPC < 1.60 only for now, where it wraps iomgr's pollset, declared by gRPC's internal
+// headers from Debian's source package; see pollset_bridge.h. gRPC >= 1.60 still waits on a
+// completion queue in an iomgr pollset (grpc_posix_pollset_vtable, epoll1, unless the
+// pollset_alternative experiment is on; off by default on 1.83) and libgrpc.so.56 still exports
+// grpc_set_pollset_vtable, so the same bridge applies there; it needs the vtable declared by us
+// (no internal headers are packaged for 1.83), and is not done yet: there, gRPC's work runs on
+// the engine's executor threads, which poll the stack when idle.
 #if !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
 
 #include <grpc/support/log.h>
@@ -154,7 +160,7 @@ PollsetBridgeStats GetPollsetBridgeStats() {
 
 }  // namespace grpc_bypass
 
-#else   // gRPC >= 1.60: no iomgr pollsets to wrap.
+#else   // gRPC >= 1.60: not installed yet (see the top of this file).
 namespace grpc_bypass {
 void InstallPollsetBridge(engine::EngineCore*, absl::Duration) {}
 PollsetBridgeStats GetPollsetBridgeStats() { return {}; }

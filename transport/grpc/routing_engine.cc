@@ -267,8 +267,8 @@ RoutingEventEngine::Counters RoutingEventEngine::ProcessCounters() {
 }
 
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
-// Not built by Bazel here (Debian's gRPC is 1.51): compiled and run against gRPC 1.60, 1.68 and
-// 1.76 builds (README, "gRPC versions").
+// Built and tested by tools/test in the modern root (Debian's gRPC 1.83); also compiled and run
+// by hand against gRPC 1.60, 1.68 and 1.76 builds (README, "gRPC versions").
 void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel) {
 #if !GRPC_BYPASS_EE_CLIENT_BY_DEFAULT
   // 1.60-1.67: client connections go through the EventEngine only with this experiment.
