@@ -107,6 +107,33 @@ int KernelConnect(int port) {
   return fd;
 }
 
+// A started listener of `ee` on ADDR, port 0, that keeps the first connection it accepts.
+struct AcceptOne {
+  std::unique_ptr<EventEngine::Listener> listener;
+  std::unique_ptr<EventEngine::Endpoint> accepted;
+  absl::Notification got;
+  int port = 0;
+};
+std::unique_ptr<AcceptOne> ListenOn(LwipEventEngine& ee, const char* addr) {
+  auto a = std::make_unique<AcceptOne>();
+  auto listener = ee.CreateListener(
+      [a = a.get()](std::unique_ptr<EventEngine::Endpoint> ep, MemoryAllocator) {
+        if (a->accepted == nullptr) {
+          a->accepted = std::move(ep);
+          a->got.Notify();
+        }
+      },
+      [](absl::Status) {}, NullConfig(), std::make_unique<CountingFactory>());
+  EXPECT_TRUE(listener.ok()) << listener.status();
+  if (!listener.ok()) return nullptr;
+  a->listener = std::move(*listener);
+  absl::StatusOr<int> port = a->listener->Bind(Addr(addr, 0));
+  EXPECT_TRUE(port.ok()) << port.status();
+  if (!port.ok() || !a->listener->Start().ok()) return nullptr;
+  a->port = *port;
+  return a;
+}
+
 TEST(LwipEngine, ListenerRefusesAForeignAddressAndReportsThePortItPicksForPortZero) {
   LwipEventEngine ee(g_core);
   std::unique_ptr<EventEngine::Endpoint> server_ep;
@@ -155,21 +182,12 @@ TEST(LwipEngine, ListenerRefusesAForeignAddressAndReportsThePortItPicksForPortZe
 TEST(LwipEngine, ConnectionToTheInterfacesOwnAddressLoopsBackInsideTheStack) {
   LwipEventEngine ee(g_core);
   for (const char* own : {"198.18.0.2", "fd00:77::2"}) {
-    std::unique_ptr<EventEngine::Endpoint> server_ep;
-    absl::Notification accepted;
-    auto listener = ee.CreateListener(
-        [&](std::unique_ptr<EventEngine::Endpoint> ep, MemoryAllocator) {
-          server_ep = std::move(ep);
-          accepted.Notify();
-        },
-        [](absl::Status) {}, NullConfig(), std::make_unique<CountingFactory>());
-    ASSERT_TRUE(listener.ok());
-    absl::StatusOr<int> port = (*listener)->Bind(Addr(own, 0));
-    ASSERT_TRUE(port.ok()) << port.status();
-    ASSERT_TRUE((*listener)->Start().ok());
-    auto client = ConnectOrDie(ee, own, *port);
+    auto server = ListenOn(ee, own);
+    ASSERT_NE(server, nullptr) << own;
+    auto client = ConnectOrDie(ee, own, server->port);
     ASSERT_NE(client, nullptr) << own;
-    ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(5))) << own;
+    ASSERT_TRUE(server->got.WaitForNotificationWithTimeout(absl::Seconds(5))) << own;
+    std::unique_ptr<EventEngine::Endpoint>& server_ep = server->accepted;
     const std::string up = Pattern(256 * 1024, 1), down = Pattern(256 * 1024, 2);
     std::thread writer([&] { EXPECT_TRUE(WriteAll(client.get(), up).ok()); });
     auto got_up = ReadExactly(server_ep.get(), up.size());
@@ -182,8 +200,7 @@ TEST(LwipEngine, ConnectionToTheInterfacesOwnAddressLoopsBackInsideTheStack) {
     ASSERT_TRUE(got_down.ok()) << own << ": " << got_down.status();
     EXPECT_TRUE(*got_down == down) << own;
     client.reset();
-    server_ep.reset();
-    listener->reset();
+    server.reset();
   }
   // Both ends of each loop connection are ours: let their closes finish before other tests
   // count lwIP's pools.
@@ -559,21 +576,12 @@ TEST(LwipEngine, TimersRunOnceInDeadlineOrderNoEarlierThanAskedAndCancelledOnesN
 // 1 MiB each way, the kernel writing while it reads what our side writes, every byte checked.
 TEST(LwipEngine, AcceptedConnectionMovesAMegabyteEachWayWithAKernelClient) {
   LwipEventEngine ee(g_core);
-  std::unique_ptr<EventEngine::Endpoint> server_ep;
-  absl::Notification accepted;
-  auto listener = ee.CreateListener(
-      [&](std::unique_ptr<EventEngine::Endpoint> ep, MemoryAllocator) {
-        server_ep = std::move(ep);
-        accepted.Notify();
-      },
-      [](absl::Status) {}, NullConfig(), std::make_unique<CountingFactory>());
-  ASSERT_TRUE(listener.ok());
-  absl::StatusOr<int> port = (*listener)->Bind(Addr("198.18.0.2", 0));
-  ASSERT_TRUE(port.ok()) << port.status();
-  ASSERT_TRUE((*listener)->Start().ok());
-  int fd = KernelConnect(*port);
+  auto server = ListenOn(ee, "198.18.0.2");
+  ASSERT_NE(server, nullptr);
+  int fd = KernelConnect(server->port);
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(server->got.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EventEngine::Endpoint* server_ep = server->accepted.get();
   constexpr size_t kBytes = 1 << 20;
   const std::string up = Pattern(kBytes, 3), down = Pattern(kBytes, 4);
   std::thread kernel_writer([&] { EXPECT_TRUE(WriteFull(fd, up.data(), up.size())); });
@@ -587,8 +595,8 @@ TEST(LwipEngine, AcceptedConnectionMovesAMegabyteEachWayWithAKernelClient) {
       from_bypass.append(buf, static_cast<size_t>(n));
     }
   });
-  absl::Status wrote = WriteAll(server_ep.get(), down);
-  absl::StatusOr<std::string> got = ReadExactly(server_ep.get(), kBytes);
+  absl::Status wrote = WriteAll(server_ep, down);
+  absl::StatusOr<std::string> got = ReadExactly(server_ep, kBytes);
   kernel_writer.join();
   kernel_reader.join();
   EXPECT_TRUE(wrote.ok()) << wrote;
@@ -597,8 +605,7 @@ TEST(LwipEngine, AcceptedConnectionMovesAMegabyteEachWayWithAKernelClient) {
   EXPECT_TRUE(from_bypass == down) << "bytes to the kernel differ (" << from_bypass.size() << " of "
                                    << kBytes << " arrived)";
   close(fd);
-  server_ep.reset();
-  listener->reset();
+  server.reset();
 }
 
 // Last: it stops the engine core for good.

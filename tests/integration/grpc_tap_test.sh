@@ -81,20 +81,7 @@ ip -n "$NS" link set bpd0 up
 ip netns exec "$NS" "$PY" "$(dirname "$0")/py_greeter_server.py" 198.18.2.1:50061 >"$TMP/pyserver.log" 2>&1 &
 PIDS+=("$!")
 wait_for_line "$TMP/pyserver.log" '^serving' 20
-ip netns exec "$NS" env BYPASS_EAL="$(eal_args "gc$TEST_ID" 1 net_tap0,iface=bpg1)" \
-  BYPASS_IP=198.18.1.2/24 BYPASS_GW=198.18.1.1 BYPASS_IDLE=backoff \
-  "$(bin examples/greeter/greeter_client)" --target=198.18.2.1:50061 --name=lwip --count=50 \
-  >"$TMP/client.log" 2>&1 &
-CPID=$!
-PIDS+=("$CPID")
-# the client's tap interface appears once it runs: the kernel routes between the two taps
-for _ in $(seq 50); do ip -n "$NS" link show bpg1 >/dev/null 2>&1 && break; sleep 0.1; done
-ip -n "$NS" addr add 198.18.1.1/24 dev bpg1
-ip -n "$NS" link set bpg1 up
-ip netns exec "$NS" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
-wait "$CPID" || fail "greeter_client: $(tail -2 "$TMP/client.log")"
-grep -q '^Greeter received: Hello lwip' "$TMP/client.log" || fail "client reply: $(cat "$TMP/client.log")"
-grep -qE 'grpc bypass connects [1-9]' "$TMP/client.log" || fail "the client did not connect through the bypass"
+greeter_client_via_kernel_route bpg1 198.18.2.1:50061 50
 pass "our client over the bypass -> python grpcio server on the kernel: 50 calls"; n=$((n+1))
 
 # ---- 4: TLS over the bypass ------------------------------------------------------------------
