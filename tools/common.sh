@@ -7,9 +7,14 @@ export GRPC_BYPASS_CACHE="$CACHE"
 # ("modern": gRPC 1.83, DPDK 25.11, Bazel 7).
 ROOT_NAME="${GRPC_BYPASS_ROOT:-host}"
 
-# Runs tools/setup (quietly; it is idempotent and takes seconds once done). Inside a root,
-# tools/setup has already made it from outside: only the per-root steps run (see tools/setup).
+# Runs tools/setup (quietly; it is idempotent and takes seconds once done) for what runs in
+# this root only: the modern root is not made (tools/test asks for it: ensure_setup_all).
+# Inside a root, tools/setup only checks that the root was made from outside.
 ensure_setup() {
+  bash "$ROOT/tools/setup" --quiet --no-roots
+}
+# The same, and the modern root too (tools/test, which runs in both roots).
+ensure_setup_all() {
   bash "$ROOT/tools/setup" --quiet
 }
 
