@@ -64,9 +64,12 @@ stop_echo
 grep -q '^grpc-bypass: dpdk rx' "$TMP/echo1500.log" || fail "no shutdown summary"
 pass "SIGTERM: stats printed, exit 0"
 
-# net_tap offloads checksums (TX) and reports RX checksum status: the run above used that
-# path (the port line says so). Now the same traffic with every checksum in software.
-grep -q 'offloads: tx_ip_cksum=1 tx_tcp_cksum=1 rx_cksum=1' "$TMP/echo1500.log" ||
+# net_tap offloads checksums (TX: on DPDK 22.11; not on >= 23.11, whose tap breaks a retried
+# frame, transport/dpdk/dpdk_features.h) and reports RX checksum status: the run above used
+# that path (the port line says so). Now the same traffic with every checksum in software.
+if [[ $(pkg-config --modversion libdpdk | cut -d. -f1) -le 22 ]]; then want_tx='tx_ip_cksum=1 tx_tcp_cksum=1'
+else want_tx='tx_ip_cksum=0 tx_tcp_cksum=0'; fi
+grep -q "offloads: $want_tx rx_cksum=1" "$TMP/echo1500.log" ||
   fail "expected net_tap to offload checksums: $(grep 'grpc-bypass: port' "$TMP/echo1500.log")"
 ip netns del "$NS"; make_ns tapsw
 start_echo 1500 "$TMP/echo_sw.log" BYPASS_OFFLOADS=0

@@ -1,5 +1,7 @@
 #include "transport/dpdk/port.h"
 
+#include "transport/dpdk/dpdk_features.h"
+
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_errno.h>
@@ -137,6 +139,12 @@ absl::Status Port::Init() {
   const uint64_t rxc = config_.use_offloads ? info.rx_offload_capa : 0;
   offloads_.tx_ipv4_cksum = txc & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
   offloads_.tx_tcp_cksum = txc & RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  if (GRPC_BYPASS_DPDK_TAP_TX_CKSUM_BREAKS_RETRY && std::string_view(info.driver_name) == "net_tap") {
+    // dpdk_features.h: lwIP computes the checksums instead (the same work in software, no
+    // extra mbuf), and the frames go out without a copy.
+    offloads_.tx_ipv4_cksum = false;
+    offloads_.tx_tcp_cksum = false;
+  }
   offloads_.rx_ipv4_cksum = rxc & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
   offloads_.rx_tcp_cksum = rxc & RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
   offloads_.tso = txc & RTE_ETH_TX_OFFLOAD_TCP_TSO;
@@ -193,7 +201,15 @@ absl::Status Port::Init() {
   static std::atomic<uint32_t> pool_seq{0};
   const std::string pool_name = absl::StrCat("bypass_p", pid, "_", pool_seq++);
   const uint16_t priv = RTE_ALIGN_CEIL(config_.mbuf_priv_size, RTE_MBUF_PRIV_ALIGN);
-  const uint32_t cache = std::min<uint32_t>(kMbufCache, pool_size_ / 4);
+  // Per-lcore caches: every thread that takes the stack's token is an lcore (on gRPC >= 1.60
+  // the executor's idle pollers, gRPC's threads running reads and writes inline, the threads
+  // freeing RX slices), and each keeps up to 1.5 x cache mbufs after it stops polling. With
+  // pool / 4 a few idle threads held a small pool whole (seen: 184 of 192 mbufs free, all in
+  // five other threads' caches, the common pool empty), so the poller's net_memif RX, which
+  // allocates 32 at once, received nothing and TX had no mbufs, for a minute. At most 1/64 of
+  // the pool per cache (1.5/64 stranded per thread), none for small pools.
+  uint32_t cache = std::min<uint32_t>(kMbufCache, pool_size_ / 64);
+  if (cache < 8) cache = 0;
   pool_ = rte_pktmbuf_pool_create(pool_name.c_str(), pool_size_, cache, priv, data_room,
                                   rte_eth_dev_socket_id(pid));
   if (pool_ == nullptr) {
