@@ -312,6 +312,21 @@ TEST(LwipEngine, BulkWriteSendsFramesAsItCopiesWithoutShortSegments) {
     total += kBytes;
   }
   ASSERT_EQ(wait_received(total), total);
+  // And lwIP has taken the kernel's ACKs of all that (the send buffer is whole again): on a
+  // loaded machine they can still be on their way, and a write that finds the buffer part
+  // full is copied in pieces as ACKs free it, none of them 64 KiB (seen once under ASan, with
+  // two test runs sharing the cores).
+  auto all_acked = [&] {
+    bool acked = false;
+    g_core->stack().RunSync([&] {
+      for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
+        if (p->remote_port == server.port()) acked = p->unacked == nullptr && p->unsent == nullptr;
+      }
+    });
+    return acked;
+  };
+  for (int i = 0; i < 500 && !all_acked(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(all_acked()) << "the kernel's ACKs did not reach lwIP within 5 s";
   flushes0 = g_core->counters().early_flushes.Get();
   const uint64_t frames0 = frames();
   ASSERT_TRUE(WriteAll(ep.get(), Pattern(kBytes, 2)).ok());
