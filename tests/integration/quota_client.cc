@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
       } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         exhausted++;
       } else if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        if (absl::GetFlag(FLAGS_calls) == 1) {  // the "serves again" probe: say why
+          std::fprintf(stderr, "quota_client: UNAVAILABLE: %s\n", st.error_message().c_str());
+        }
         unavailable++;
       } else {
         std::fprintf(stderr, "quota_client: %s (%d)\n", st.error_message().c_str(),

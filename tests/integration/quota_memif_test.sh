@@ -4,6 +4,9 @@
 # server with a 1 MiB quota are refused in part (RESOURCE_EXHAUSTED, or GOAWAY when gRPC's
 # reclaimer closes the connection) on both paths, and the bypass server survives it (gRPC's
 # reclaimer runs from an ExecCtx on the thread that polled the stack) and serves again.
+# gRPC 1.83 refuses new connections while its memory-pressure estimate stays high (updated once
+# a second and decaying: memory_quota.cc), on either path, so "serves again" means within 20 s,
+# and the kernel path is held to the same.
 # Before the fix the bypass listener charged gRPC's default, unlimited quota: all 16 succeeded.
 . "$(dirname "$0")/lib.sh"
 SERVER="$(bin examples/bench/bench_server)"
@@ -12,6 +15,18 @@ SOCK="$TMP/memif.sock"
 QUOTA=1048576
 make_ns quota
 refused() { echo "$1" | awk '{ print $5 + $7 }'; }
+# serves_again FN: a small call with `FN ATTEMPT ARGS...`, retried until one succeeds (prints the
+# seconds it took) or 20 s have passed (fails).
+serves_again() {
+  local t0=$SECONDS n=0 out
+  while (( SECONDS - t0 < 20 )); do
+    out="$("$1" "b$n" --calls=1 --payload=64 2>/dev/null)" || true
+    [[ "$out" == "quota_client: ok 1 "* ]] && { echo "$((SECONDS - t0)) s, $((n + 1)) attempts"; return 0; }
+    n=$((n + 1)); sleep 0.5
+  done
+  echo "still refused after 20 s, $n attempts: $out"; return 1
+}
+kclient() { ip netns exec "$NS" timeout 60 "$CLIENT" --target=127.0.0.1:50071 "${@:2}"; }
 
 # The kernel path: the same server without BYPASS_*: the reference behaviour.
 ip netns exec "$NS" "$SERVER" --port=50071 --resource_quota_bytes=$QUOTA >"$TMP/kernel_server.log" 2>&1 &
@@ -21,6 +36,8 @@ line="$(ip netns exec "$NS" timeout 60 "$CLIENT" --target=127.0.0.1:50071 --call
 echo "kernel: $line"
 [[ $(refused "$line") -gt 0 ]] || fail "the kernel path refused nothing: the test cannot tell ($line)"
 pass "kernel path: $(refused "$line") of 16 calls refused under a 1 MiB quota"
+after="$(serves_again kclient)" || fail "the kernel path did not serve a small call afterwards: $after"
+pass "the kernel path serves again afterwards ($after)"
 kill -TERM "$KPID"; wait "$KPID" || true
 
 # The bypass over memif.
@@ -36,8 +53,7 @@ line="$(client a --calls=16)" || fail "bypass: $line"
 echo "bypass: $line"
 [[ $(refused "$line") -gt 0 ]] || fail "the bypass refused nothing: the server's quota was not applied ($line)"
 pass "bypass: $(refused "$line") of 16 calls refused under the same quota"
-line="$(client b --calls=1 --payload=64)" || fail "bypass, after: $line"
-[[ "$line" == "quota_client: ok 1 "* ]] || fail "the bypass server did not serve a small call afterwards: $line"
-pass "the bypass server serves again afterwards"
+after="$(serves_again client)" || fail "the bypass server did not serve a small call afterwards: $after"
+pass "the bypass server serves again afterwards ($after)"
 kill -TERM "$SPID"; wait "$SPID" || fail "bench_server exited non-zero: $(tail -3 "$TMP/server.log")"
 pass "and exits cleanly"

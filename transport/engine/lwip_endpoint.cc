@@ -52,15 +52,6 @@ void Recved(tcp_pcb* pcb, size_t n) {
   }
 }
 
-absl::Status ErrStatus(err_t err) {
-  switch (err) {
-    case ERR_RST: return absl::InternalError("Connection reset by peer");
-    case ERR_ABRT: return absl::InternalError("Connection aborted");
-    case ERR_CLSD: return absl::InternalError("Socket closed");
-    default: return LwipErrToStatus(err, "tcp");
-  }
-}
-
 }  // namespace
 
 EndpointImpl::EndpointImpl(EngineCore* core, MemoryAllocator allocator)
@@ -95,7 +86,7 @@ void EndpointImpl::Read(Callback on_read, SliceBuffer* buffer) {
   if (!core_->stack().Run([self = shared_from_this(), cb, buffer] {
         self->StartRead(std::move(*cb), buffer);
       })) {
-    Complete(std::move(*cb), absl::InternalError("Endpoint shutdown: the stack has stopped"));
+    Complete(std::move(*cb), ConnectionClosed("Endpoint shutdown: the stack has stopped"));
   }
 }
 
@@ -104,14 +95,14 @@ void EndpointImpl::Write(Callback on_writable, SliceBuffer* data) {
   if (!core_->stack().Run([self = shared_from_this(), cb, data] {
         self->StartWrite(std::move(*cb), data);
       })) {
-    Complete(std::move(*cb), absl::InternalError("Endpoint shutdown: the stack has stopped"));
+    Complete(std::move(*cb), ConnectionClosed("Endpoint shutdown: the stack has stopped"));
   }
 }
 
 void EndpointImpl::Shutdown(bool wait) {
   auto self = shared_from_this();
   auto fail = [self] {
-    if (self->error_.ok()) self->error_ = absl::InternalError("Endpoint shutdown");
+    if (self->error_.ok()) self->error_ = ConnectionClosed("Shutting down endpoint");
     self->Fail(self->error_);
   };
   if (!(wait ? core_->stack().RunSync(fail) : core_->stack().Run(fail))) {
@@ -234,7 +225,7 @@ void EndpointImpl::DeliverRead() {
   }
   if (!error_.ok() || eof_) {
     read_buf_ = nullptr;
-    Complete(std::move(on_read_), error_.ok() ? absl::InternalError("Socket closed") : error_);
+    Complete(std::move(on_read_), error_.ok() ? ConnectionClosed("Socket closed") : error_);
     on_read_ = nullptr;
   }
 }
@@ -245,7 +236,7 @@ void EndpointImpl::StartWrite(Callback cb, SliceBuffer* data) {
     return;
   }
   if (!error_.ok() || pcb_ == nullptr) {
-    Complete(std::move(cb), error_.ok() ? absl::InternalError("EOF") : error_);
+    Complete(std::move(cb), error_.ok() ? ConnectionClosed("EOF") : error_);
     return;
   }
   on_write_ = std::move(cb);
@@ -303,7 +294,7 @@ bool EndpointImpl::WriteSome() {
       break;
     }
     if (e != ERR_OK) {
-      Fail(LwipErrToStatus(e, "tcp_write"));
+      Fail(ConnectionError(e));
       return false;
     }
     wrote = true;
@@ -399,7 +390,7 @@ void EndpointImpl::OnErr(void* arg, err_t err) {
   if (ep == nullptr) return;
   ep->pcb_ = nullptr;  // lwIP has freed it
   auto keep = ep->shared_from_this();
-  ep->Fail(ErrStatus(err));
+  ep->Fail(ConnectionError(err));
 }
 
 // ---- the public Endpoint ----------------------------------------------------------------

@@ -29,7 +29,6 @@ struct PendingConnect {
   EngineCore* core;
   EE::OnConnectCallback on_connect;
   MemoryAllocator allocator;
-  std::string target;
   tcp_pcb* pcb = nullptr;
   int64_t timer = 0;
 };
@@ -49,16 +48,16 @@ void FinishConnect(PendingConnect* pc, absl::StatusOr<std::unique_ptr<EE::Endpoi
   delete pc;
 }
 
-absl::Status ConnectError(const PendingConnect& pc, const absl::Status& st) {
-  // As gRPC's posix engine reports it.
-  return absl::CancelledError(absl::StrCat("Failed to connect to remote host: ", pc.target,
-                                           " with error: ", st.ToString()));
+// A connect refused before lwIP saw it (an address not on the bypass interface), worded as
+// gRPC's posix engine words a failed connect (err.h: ConnectFailed).
+absl::Status NotConnected(const absl::Status& st) {
+  return absl::UnknownError(absl::StrCat("Failed to connect to remote host: ", st.message()));
 }
 
 err_t OnConnected(void* arg, tcp_pcb* pcb, err_t err) {
   auto* pc = static_cast<PendingConnect*>(arg);
   if (err != ERR_OK) {  // (lwIP 2.1 reports failures through tcp_err)
-    FinishConnect(pc, ConnectError(*pc, LwipErrToStatus(err, "connect")));
+    FinishConnect(pc, ConnectFailed(err));
     return ERR_ABRT;
   }
   tcp_arg(pcb, nullptr);
@@ -72,9 +71,7 @@ void OnConnectErr(void* arg, err_t err) {
   auto* pc = static_cast<PendingConnect*>(arg);
   if (pc == nullptr) return;
   pc->pcb = nullptr;  // freed by lwIP
-  absl::Status st = err == ERR_RST ? absl::UnavailableError("Connection refused")
-                                   : LwipErrToStatus(err, "connect");
-  FinishConnect(pc, ConnectError(*pc, st));
+  FinishConnect(pc, ConnectFailed(err));
 }
 
 // Names through the system resolver; numeric addresses directly. Runs on the executor.
@@ -172,7 +169,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
                                               MemoryAllocator memory_allocator, Duration timeout) {
   NoInlineCompletions not_in_caller;  // on_connect never runs inside Connect()
   auto* pc = new PendingConnect{g_next_connect++, core_, std::move(on_connect),
-                                std::move(memory_allocator), ToString(addr)};
+                                std::move(memory_allocator)};
   const ConnectionHandle handle{{static_cast<intptr_t>(pc->id), 0x6279}};
   LwipAddress a;
   absl::Status st = ToLwip(addr, &a);
@@ -180,7 +177,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
   if (!st.ok()) {
     // Not ours: fail at once (the gRPC bridge routes such addresses to the kernel).
     auto cb = std::make_shared<OnConnectCallback>(std::move(pc->on_connect));
-    core_->executor().Run([cb, st = ConnectError(*pc, st)] { (*cb)(st); });
+    core_->executor().Run([cb, st = NotConnected(st)] { (*cb)(st); });
     delete pc;
     return handle;
   }
@@ -190,7 +187,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
     Pending()[pc->id] = pc;
     pc->pcb = tcp_new_ip_type(IP_GET_TYPE(&a.ip));
     if (pc->pcb == nullptr) {
-      FinishConnect(pc, ConnectError(*pc, LwipErrToStatus(ERR_MEM, "connect")));
+      FinishConnect(pc, ConnectFailed(ERR_MEM));
       return;
     }
     tcp_arg(pc->pcb, pc);
@@ -200,7 +197,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
       tcp_arg(pc->pcb, nullptr);
       tcp_abort(pc->pcb);
       pc->pcb = nullptr;
-      FinishConnect(pc, ConnectError(*pc, LwipErrToStatus(e, "connect")));
+      FinishConnect(pc, ConnectFailed(e));
     }
   };
   // The deadline: abort the attempt if it is still pending then.

@@ -437,7 +437,9 @@ void Stack::Background() {
     sleep = std::min(sleep * 2, deep ? 2 * config_.idle.sleep : config_.idle.sleep);
   }
   // Shutdown: refuse new commands, run what was posted, flush, remove the interface (which
-  // aborts its connections: their callbacks run now). Then lwIP never runs again.
+  // aborts its connections: their callbacks run now), and send the resets that lwIP queued
+  // for them, so that peers learn at once that this process's connections are gone, as they
+  // do from the kernel when a process exits. Then lwIP never runs again.
   TakeToken();
   {
     absl::MutexLock lock(&mu_);
@@ -446,6 +448,7 @@ void Stack::Background() {
   CommandStage();
   TxStage();
   netif_.reset();
+  FlushTx();
   stopped_ = true;
   Completions done = ReleaseToken();
   InScope([&] { RunCompletions(std::move(done)); });
