@@ -73,4 +73,18 @@ version_mismatch greeter_server "$(bin examples/greeter/greeter_server)"
 version_mismatch "grpc-bypass preload" "$(bin examples/greeter/plain_greeter_server)" \
   "$(bin transport/grpc/libgrpc_bypass_preload.so)"
 
+# gRPC's pollset_alternative experiment: its threads would not wait in the pollset the bridge
+# polls from, so Enable() refuses rather than leave them silently not polling.
+set +e
+env BYPASS_EAL="$GOOD_EAL" BYPASS_IP=198.18.0.2/24 GRPC_EXPERIMENTS=pollset_alternative \
+  timeout 20 "$(bin examples/greeter/greeter_server)" >"$TMP/out.log" 2>"$TMP/err.log"
+rc=$?
+set -e
+last="$(grep -v '^EAL\|^TELEMETRY\|^$\|^TAP' "$TMP/err.log" | tail -1)"
+[[ $rc == 2 && "$last" =~ ^greeter_server:\ GRPC_EXPERIMENTS=pollset_alternative: ]] ||
+  fail "GRPC_EXPERIMENTS=pollset_alternative: exit $rc, last line '$last'"
+grep -q 'listening' "$TMP/out.log" && fail "pollset_alternative: it started anyway"
+pass "GRPC_EXPERIMENTS=pollset_alternative -> $last"
+n=$((n + 1))
+
 echo "$n passed, 0 failed"

@@ -38,18 +38,56 @@ void EngineCore::Shutdown() {
 
 namespace {
 thread_local bool t_no_inline = false;
+thread_local EngineCore::PollingScope* t_polling = nullptr;  // this thread's outermost scope
 }  // namespace
+
+EngineCore::PollingScope::PollingScope(EngineCore* core)
+    : core_(core), outermost_(t_polling == nullptr) {
+  if (outermost_) t_polling = this;
+}
+
+EngineCore::PollingScope::~PollingScope() {
+  if (!outermost_) return;
+  Drain();
+  t_polling = nullptr;
+}
+
+size_t EngineCore::PollingScope::Drain() {
+  size_t ran = 0;
+  while (outermost_ && !queue_.empty()) {  // closures may queue more: they run too, in order
+    auto batch = std::move(queue_);
+    queue_.clear();
+    core_->counters_.runs_after_callback.fetch_add(batch.size(), std::memory_order_relaxed);
+    for (auto& fn : batch) fn();
+    ran += batch.size();
+  }
+  return ran;
+}
+
+void EngineCore::RunSoon(absl::AnyInvocable<void()> fn) {
+  if (PollingScope* scope = t_polling; scope != nullptr && scope->core_ == this) {
+    scope->queue_.push_back(std::move(fn));
+    return;
+  }
+  counters_.runs_executor.fetch_add(1, std::memory_order_relaxed);
+  executor_->Run(std::move(fn));
+}
 
 NoInlineCompletions::NoInlineCompletions() : saved_(t_no_inline) { t_no_inline = true; }
 NoInlineCompletions::~NoInlineCompletions() { t_no_inline = saved_; }
 
 void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> queued) {
   if (!workers_poll_.load(std::memory_order_relaxed) || spin <= absl::ZeroDuration()) return;
-  if (!stack_->BeginSpin()) return;  // another thread spins
+  auto waiters = [this] { return grpc_waiters_.load(std::memory_order_acquire) > 0; };
+  if (waiters() || !stack_->BeginSpin()) return;  // a gRPC waiter or another thread spins
   absl::Time deadline = absl::Now() + spin;
   bool idle = false;
-  while (!queued()) {
-    const uint32_t work = stack_->Poll();
+  while (!queued() && !waiters()) {
+    uint32_t work;
+    {
+      PollingScope scope(this);  // EventEngine::Run from what this pass completes: here
+      work = stack_->Poll();
+    }
     const absl::Time now = absl::Now();
     if (work > 0) {
       deadline = now + spin;

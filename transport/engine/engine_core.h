@@ -13,6 +13,8 @@
 #include <atomic>
 #include <memory>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "transport/dpdk/counter.h"
 #include "transport/engine/executor.h"
@@ -33,6 +35,9 @@ struct EngineCounters {
   // Where completions ran (any thread writes these).
   std::atomic<uint64_t> completions_inline{0};    // on the thread that polled them
   std::atomic<uint64_t> completions_executor{0};  // handed to the executor
+  // EventEngine::Run closures (RunSoon).
+  std::atomic<uint64_t> runs_after_callback{0};  // by the polling thread that posted them
+  std::atomic<uint64_t> runs_executor{0};        // handed to the executor
 };
 
 // While one is in scope on a thread, completions produced there go to the executor.
@@ -60,12 +65,55 @@ class EngineCore {
   // Runs `fn` (a completion) as the class comment says. Any thread.
   void Deliver(absl::AnyInvocable<void()> fn);
 
+  // EventEngine::Run: `fn` runs soon, never inside this call. On a thread inside a
+  // PollingScope (a thread polling the stack: gRPC's waiter in the pollset bridge, an idle
+  // executor thread) it runs on this thread when the scope's current work returns: gRPC's
+  // Party wake-ups, callback-queue completions and reactors' OnDone then stay on the thread
+  // that read the frame. Elsewhere on the executor, whose threads are woken only when none of
+  // them is polling.
+  void RunSoon(absl::AnyInvocable<void()> fn);
+  // Around a pass over the stack and the gRPC work it completes, on a thread that polls. The
+  // outermost scope on a thread runs what RunSoon queued when it ends, and what that queues.
+  class PollingScope {
+   public:
+    explicit PollingScope(EngineCore* core);
+    ~PollingScope();
+    PollingScope(const PollingScope&) = delete;
+    PollingScope& operator=(const PollingScope&) = delete;
+    // Runs what is queued now (and what that queues); returns how many ran. 0 when nested.
+    size_t Drain();
+
+   private:
+    EngineCore* core_;
+    bool outermost_;
+    absl::InlinedVector<absl::AnyInvocable<void()>, 4> queue_;
+    friend class EngineCore;
+  };
+
   // Whether idle executor threads poll the stack (spin up to the configured BYPASS_POLL_US
   // after the last work, one spinner at a time, then block) and run what their passes
   // complete, so that EventEngine users get run to completion. On by default; off where
   // other threads do the spinning (gRPC 1.51's pollers, the pollset bridge) or with
   // BYPASS_IDLE=spin (the background poller spins).
   void SetWorkersPollWhenIdle(bool on) { workers_poll_.store(on, std::memory_order_relaxed); }
+
+  // In scope while a thread waits for gRPC work in the pollset bridge (gRPC >= 1.60, where
+  // the executor's threads also poll): idle executor threads do not start spinning, and a
+  // spinning one stops, so that the waiting thread spins and runs what its frames complete
+  // (run to completion for sync and completion-queue code; the executor's threads then poll
+  // only where no thread waits on a completion queue: callback-API processes).
+  class GrpcWaiter {
+   public:
+    explicit GrpcWaiter(EngineCore* core) : core_(core) {
+      core_->grpc_waiters_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    ~GrpcWaiter() { core_->grpc_waiters_.fetch_sub(1, std::memory_order_acq_rel); }
+    GrpcWaiter(const GrpcWaiter&) = delete;
+    GrpcWaiter& operator=(const GrpcWaiter&) = delete;
+
+   private:
+    EngineCore* core_;
+  };
 
   Stack& stack() { return *stack_; }
   Executor& executor() { return *executor_; }
@@ -81,6 +129,7 @@ class EngineCore {
   std::unique_ptr<TimerManager> timers_;
   EngineCounters counters_;
   std::atomic<bool> workers_poll_{true};
+  std::atomic<int> grpc_waiters_{0};  // threads inside GrpcWaiter scopes
 };
 
 }  // namespace grpc_bypass::engine

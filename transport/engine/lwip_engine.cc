@@ -255,11 +255,11 @@ LwipEventEngine::DnsResolverResult LwipEventEngine::GetDNSResolver(
 }
 
 void LwipEventEngine::Run(Closure* closure) {
-  core_->executor().Run([closure] { closure->Run(); });
+  core_->RunSoon([closure] { closure->Run(); });
 }
 
 void LwipEventEngine::Run(absl::AnyInvocable<void()> closure) {
-  core_->executor().Run(std::move(closure));
+  core_->RunSoon(std::move(closure));
 }
 
 EE::TaskHandle LwipEventEngine::RunAfter(Duration when, Closure* closure) {

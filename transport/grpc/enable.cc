@@ -92,14 +92,17 @@ absl::Status Enable(const Options& options) {
   if (!core.ok()) return core.status();
   g_core = *core;
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
-  // gRPC >= 1.60: TCP goes through gRPC's EventEngine; ours routes. gRPC's work runs on the
-  // engine's executor threads, which poll the stack when idle (run to completion), so the
-  // background poller only blocks unless BYPASS_IDLE=spin.
-  if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
-    g_core->stack().SpinInBackground(false);
-  }
+  // gRPC >= 1.60: TCP goes through gRPC's EventEngine; ours routes. Threads waiting on a
+  // completion queue (sync servers, blocking and async calls) spin on the stack in the
+  // pollset bridge (gRPC 1.83); the engine's executor threads poll it when idle and no such
+  // thread waits (callback-API code). So the background poller only blocks unless
+  // BYPASS_IDLE=spin.
   InstallRoutingEngine(g_core, options.wildcard_also_on_kernel);
   grpc_init();
+  if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
+    g_core->stack().SpinInBackground(false);
+    if (absl::Status st = InstallPollsetBridge(g_core, options.stack.idle.spin); !st.ok()) return st;
+  }
 #else
   // The first grpc_init fixes the iomgr platform (installing the posix vtables); ours go on
   // top and stay for later init/shutdown cycles. This reference is kept for the process.
@@ -113,7 +116,7 @@ absl::Status Enable(const Options& options) {
   g_core->SetWorkersPollWhenIdle(false);
   if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
     g_core->stack().SpinInBackground(false);
-    InstallPollsetBridge(g_core, options.stack.idle.spin);
+    if (absl::Status st = InstallPollsetBridge(g_core, options.stack.idle.spin); !st.ok()) return st;
   }
 #endif
   if (options.stats_file_enabled) {
@@ -224,6 +227,8 @@ absl::StatusOr<Stats> GetStats() {
   add("engine.early_flushes", e.early_flushes.Get());
   add("engine.completions_inline", e.completions_inline.load());
   add("engine.completions_executor", e.completions_executor.load());
+  add("engine.runs_after_callback", e.runs_after_callback.load());
+  add("engine.runs_executor", e.runs_executor.load());
   const PollsetBridgeStats pb = GetPollsetBridgeStats();
   add("grpc.pollset_spins", pb.spins);
   add("grpc.pollset_spins_kicked", pb.spins_kicked);

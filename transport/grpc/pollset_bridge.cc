@@ -1,27 +1,28 @@
 #include "transport/grpc/pollset_bridge.h"
-#include "transport/grpc/grpc_version.h"
-// Built on gRPC < 1.60 only for now, where it wraps iomgr's pollset, declared by gRPC's internal
-// headers from Debian's source package; see pollset_bridge.h. gRPC >= 1.60 still waits on a
-// completion queue in an iomgr pollset (grpc_posix_pollset_vtable, epoll1, unless the
-// pollset_alternative experiment is on; off by default on 1.83) and libgrpc.so.56 still exports
-// grpc_set_pollset_vtable, so the same bridge applies there; it needs the vtable declared by us
-// (no internal headers are packaged for 1.83), and is not done yet: there, gRPC's work runs on
-// the engine's executor threads, which poll the stack when idle.
-#if !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
 
-#include <grpc/support/log.h>
-#include <grpc/support/sync.h>
+#include "transport/grpc/pollset_abi.h"
+// See pollset_bridge.h. gRPC's internals come from pollset_abi.h: gRPC's own headers on 1.51,
+// our declarations on 1.83. On gRPC >= 1.60 a thread waiting on a completion queue still
+// blocks in iomgr's pollset (grpc_posix_pollset_vtable, epoll1, unless the
+// pollset_alternative experiment is on; off by default on 1.83), so the same bridge applies.
+#if GRPC_BYPASS_POLLSET_BRIDGE
 
+#include <dlfcn.h>
+#include <link.h>
 #include <sched.h>
+
+#include <grpc/support/sync.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
-#include "src/core/lib/iomgr/exec_ctx.h"
-#include "src/core/lib/iomgr/pollset.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "transport/engine/engine_core.h"
-
-extern grpc_pollset_vtable grpc_posix_pollset_vtable;
 
 namespace grpc_bypass {
 namespace {
@@ -44,12 +45,13 @@ std::atomic<bool> g_kicked_other{false};
 std::atomic<bool> g_layout_ok{true};
 std::atomic<uint64_t> g_kicks_other_worker{0}, g_kicks_other_pollset{0};
 std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_yields_for_others{0}, g_not_spun{0};
+std::atomic<bool> g_installed{false};
 
 void Init(grpc_pollset* ps, gpr_mu** mu) {
   g_posix.init(ps, mu);
   if (*mu != reinterpret_cast<gpr_mu*>(ps) && g_layout_ok.exchange(false)) {
-    gpr_log(GPR_ERROR, "grpc-bypass: unexpected pollset layout; gRPC's pollers will not poll "
-                       "the bypass stack (the background poller does)");
+    std::fprintf(stderr, "grpc-bypass: unexpected pollset layout; gRPC's pollers will not poll "
+                         "the bypass stack (the background poller does)\n");
   }
 }
 
@@ -58,7 +60,7 @@ void Shutdown(grpc_pollset* ps, grpc_closure* closure) {
   g_posix.shutdown(ps, closure);
 }
 
-grpc_error_handle Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
+absl::Status Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
   grpc_pollset* spinning = g_spinning.load(std::memory_order_acquire);
   if (spinning == ps && worker == nullptr) {
     // "Wake one waiter of this pollset": the spinner is that waiter. Not passed on, so that
@@ -79,20 +81,28 @@ enum class SpinEnd { kKicked, kIdle };
 // Spins on the stack until the pollset is kicked, another waiter is, `spin` has passed since
 // the last work, or the deadline.
 SpinEnd Spin(grpc_core::Timestamp deadline) {
-  grpc_core::ExecCtx* ctx = grpc_core::ExecCtx::Get();
-  ctx->InvalidateNow();
-  const grpc_core::Duration left = deadline - ctx->Now();
+  const int64_t left_ms = pollset_abi::MillisUntil(deadline);
   const Clock::time_point start = Clock::now();
   const Clock::time_point hard_end =
-      left.millis() > 3600 * 1000 ? Clock::time_point::max()
-                                  : start + std::chrono::milliseconds(std::max<int64_t>(0, left.millis()));
+      left_ms > 3600 * 1000 ? Clock::time_point::max()
+                            : start + std::chrono::milliseconds(std::max<int64_t>(0, left_ms));
   Clock::time_point end = std::min(hard_end, start + g_spin);
   Stack& stack = g_core->stack();
   constexpr Clock::duration kBusyYield = std::chrono::microseconds(20);
   Clock::time_point last_yield = start;
   for (;;) {
-    const uint32_t work = stack.Poll();
-    if (ctx->HasWork()) ctx->Flush();  // chttp2, the completion queue: on this thread
+    uint32_t work;
+    {
+      // chttp2 and the completion queue on this thread; EventEngine::Run closures they post
+      // (Party wake-ups) too, after the flush, and what those put on the ExecCtx.
+      engine::EngineCore::PollingScope scope(g_core);
+      work = stack.Poll();
+      if (work > 0) {
+        do {
+          pollset_abi::FlushExecCtx();
+        } while (scope.Drain() > 0);
+      }
+    }
     if (g_kicked.load(std::memory_order_acquire)) return SpinEnd::kKicked;
     const Clock::time_point now = Clock::now();
     if (work > 0) end = std::min(hard_end, now + g_spin);
@@ -110,9 +120,11 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
   }
 }
 
-grpc_error_handle Work(grpc_pollset* ps, grpc_pollset_worker** worker,
-                       grpc_core::Timestamp deadline) {
-  if (g_layout_ok.load(std::memory_order_relaxed) && g_core->stack().BeginSpin()) {
+absl::Status Work(grpc_pollset* ps, grpc_pollset_worker** worker, grpc_core::Timestamp deadline) {
+  // (gRPC always calls pollset_work inside an ExecCtx; checked, as the bridge flushes it.)
+  engine::EngineCore::GrpcWaiter waiting(g_core);  // the executor's idle threads defer to us
+  if (g_layout_ok.load(std::memory_order_relaxed) && pollset_abi::InExecCtx() &&
+      g_core->stack().BeginSpin()) {
     gpr_mu* mu = reinterpret_cast<gpr_mu*>(ps);  // held by our caller
     g_kicked.store(false, std::memory_order_relaxed);
     g_kicked_other.store(false, std::memory_order_relaxed);
@@ -126,7 +138,7 @@ grpc_error_handle Work(grpc_pollset* ps, grpc_pollset_worker** worker,
     const bool kicked = g_kicked.load(std::memory_order_acquire);
     g_core->stack().EndSpin(/*idle=*/end == SpinEnd::kIdle && !kicked);
     g_spins.fetch_add(1, std::memory_order_relaxed);
-    grpc_core::ExecCtx::Get()->InvalidateNow();
+    pollset_abi::InvalidateNow();
     if (kicked) {
       g_spins_kicked.fetch_add(1, std::memory_order_relaxed);
       return absl::OkStatus();  // the caller finds its event (epoll1 was not told of the kick)
@@ -139,8 +151,23 @@ grpc_error_handle Work(grpc_pollset* ps, grpc_pollset_worker** worker,
 
 }  // namespace
 
-void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
-  if (spin <= absl::ZeroDuration()) return;
+absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
+  if (spin <= absl::ZeroDuration()) return absl::OkStatus();
+  if (const char* e = std::getenv("GRPC_EXPERIMENTS"); e != nullptr) {
+    for (absl::string_view x : absl::StrSplit(e, ',')) {
+      if (absl::StripAsciiWhitespace(x) == "pollset_alternative") {
+        return absl::FailedPreconditionError(
+            "GRPC_EXPERIMENTS=pollset_alternative: gRPC's threads would not wait in the pollset "
+            "that grpc-bypass polls from; remove it, or set BYPASS_POLL_US=0");
+      }
+    }
+  }
+  if (absl::Status st = pollset_abi::CheckPollsetAbi(); !st.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gRPC's pollset is not as grpc-bypass declares it (", st.message(),
+        "); gRPC's pollers could not poll the bypass stack; set BYPASS_POLL_US=0 to run "
+        "without them"));
+  }
   g_core = core;
   g_spin = std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(spin));
   g_posix = grpc_posix_pollset_vtable;
@@ -150,6 +177,36 @@ void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
   g_vtable.work = Work;
   g_vtable.kick = Kick;
   grpc_set_pollset_vtable(&g_vtable);
+  g_installed.store(true, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+bool PollsetBridgeInstalled() { return g_installed.load(std::memory_order_acquire); }
+
+absl::Status pollset_abi::CheckPollsetAbi() {
+  Dl_info info;
+  void* entry = nullptr;  // the symbol's ELF entry (const ElfW(Sym)*)
+  if (dladdr1(&grpc_posix_pollset_vtable, &info, &entry, RTLD_DL_SYMENT) == 0 ||
+      entry == nullptr) {
+    return absl::FailedPreconditionError("cannot find grpc_posix_pollset_vtable's symbol");
+  }
+  const auto* sym = static_cast<const ElfW(Sym)*>(entry);
+  if (sym->st_size != sizeof(grpc_pollset_vtable)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("grpc_posix_pollset_vtable is ", sym->st_size, " bytes in ",
+                     info.dli_fname ? info.dli_fname : "?", ", ", sizeof(grpc_pollset_vtable),
+                     " as grpc-bypass declares it"));
+  }
+  const grpc_pollset_vtable& v = grpc_posix_pollset_vtable;
+  if (!v.global_init || !v.global_shutdown || !v.init || !v.shutdown || !v.destroy || !v.work ||
+      !v.kick || !v.pollset_size) {
+    return absl::FailedPreconditionError("grpc_posix_pollset_vtable has an empty entry");
+  }
+  if (v.pollset_size() <= sizeof(gpr_mu) || v.pollset_size() > 64 * 1024) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("gRPC's pollset is ", v.pollset_size(), " bytes: not the layout expected"));
+  }
+  return absl::OkStatus();
 }
 
 PollsetBridgeStats GetPollsetBridgeStats() {
@@ -160,9 +217,10 @@ PollsetBridgeStats GetPollsetBridgeStats() {
 
 }  // namespace grpc_bypass
 
-#else   // gRPC >= 1.60: not installed yet (see the top of this file).
+#else   // gRPC 1.60-1.82: pollset_abi.h does not declare their internals (not verified).
 namespace grpc_bypass {
-void InstallPollsetBridge(engine::EngineCore*, absl::Duration) {}
+absl::Status InstallPollsetBridge(engine::EngineCore*, absl::Duration) { return absl::OkStatus(); }
+bool PollsetBridgeInstalled() { return false; }
 PollsetBridgeStats GetPollsetBridgeStats() { return {}; }
 }  // namespace grpc_bypass
-#endif  // !GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
+#endif  // GRPC_BYPASS_POLLSET_BRIDGE

@@ -1,4 +1,5 @@
-// gRPC 1.51's pollers drive the bypass stack (run to completion, DESIGN.md threading).
+// gRPC's pollers drive the bypass stack (run to completion, DESIGN.md threading), on gRPC
+// 1.51 and 1.83 (the internals it needs: pollset_abi.h; not on 1.60-1.82).
 //
 // A thread that waits for gRPC work (a completion queue's Next/Pluck, a sync server's
 // threads) calls grpc_pollset_work. Wrapped here: before gRPC's own epoll1 work blocks, the
@@ -9,12 +10,14 @@
 // the handler that waits for that event. No hand-off in between. At most one thread spins at
 // a time (Stack::BeginSpin); the others wait in epoll1 as before, and a spin that finds
 // nothing hands the ports back to the stack's background poller (which blocks on RX
-// interrupts or sleeps).
+// interrupts or sleeps). On gRPC >= 1.60 chttp2's read callback runs inside the endpoint's
+// completion, in the waiting thread's ExecCtx; on 1.51 in the iomgr bridge's closures.
 #ifndef GRPC_BYPASS_TRANSPORT_GRPC_POLLSET_BRIDGE_H
 #define GRPC_BYPASS_TRANSPORT_GRPC_POLLSET_BRIDGE_H
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace grpc_bypass {
@@ -24,7 +27,11 @@ class EngineCore;
 
 // After the first grpc_init (which installs the posix pollset vtable this one wraps). With
 // spin == 0 gRPC's pollers never poll the stack (the background poller does it all).
-void InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin);
+// FailedPrecondition, one line, installing nothing, if gRPC's threads would not poll through
+// it: gRPC's internals are not as declared (pollset_abi.h: CheckPollsetAbi), or the
+// pollset_alternative experiment is on.
+absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin);
+bool PollsetBridgeInstalled();
 
 struct PollsetBridgeStats {
   uint64_t spins;         // pollset_work calls that spun on the stack
