@@ -334,7 +334,12 @@ void Stack::Background() {
   // to run an application event and did not come back: busy sync-server threads); for
   // 100 ms after such a takeover found frames waiting it looks 20 times as often. No
   // wake-up per event in ping-pong.
+  // The watch grows from kWatch to kWatchMax while takeovers find nothing waiting (the
+  // spinner keeps coming back: each look is a wake-up, and on a shared core a preemption of
+  // the spinner), and is back at kWatch once one finds frames.
   constexpr absl::Duration kWatch = absl::Milliseconds(1);
+  constexpr absl::Duration kWatchMax = absl::Milliseconds(4);
+  absl::Duration watch = kWatch;
   const uint64_t gap_tsc = rte_get_tsc_hz() / 20000;  // 50 us
   const uint64_t hot_tsc = rte_get_tsc_hz() / 10;     // 100 ms
   uint64_t hot_until = 0;
@@ -368,7 +373,8 @@ void Stack::Background() {
       // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
       idle_since = 0;
       watched = true;
-      Block(rte_get_tsc_cycles() < hot_until ? kWatch / 20 : kWatch, /*use_interrupts=*/false);
+      Block(rte_get_tsc_cycles() < hot_until ? kWatch / 20 : watch, /*use_interrupts=*/false);
+      watch = std::min(watch * 2, kWatchMax);
       continue;
     }
     if (watched) {
@@ -392,6 +398,7 @@ void Stack::Background() {
       // often for a while.
       takeovers_.fetch_add(1, std::memory_order_relaxed);
       hot_until = rte_get_tsc_cycles() + hot_tsc;
+      watch = kWatch;
     }
     watched = false;
     if (work > 0) {
