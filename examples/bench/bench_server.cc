@@ -12,17 +12,29 @@
 #include "examples/common/sample_main.h"
 
 ABSL_FLAG(int, port, 50060, "port to listen on (all addresses)");
+ABSL_FLAG(std::string, api, "sync",
+          "sync (a thread per call) or callback (reactors for Unary and StreamPingPong)");
 ABSL_FLAG(int64_t, resource_quota_bytes, 0,
           "ServerBuilder::SetResourceQuota with this many bytes (0: gRPC's default quota)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   grpc_bypass::examples::SampleMain m("bench_server");
-  grpc_bypass::bench::BenchService service;
+  const std::string api = absl::GetFlag(FLAGS_api);
+  if (api != "sync" && api != "callback") {
+    std::fprintf(stderr, "bench_server: --api: '%s' is not sync or callback\n", api.c_str());
+    return 2;
+  }
+  grpc_bypass::bench::BenchService sync_service;
+  grpc_bypass::bench::CallbackBenchService callback_service;
   grpc::ServerBuilder builder;
   const std::string addr = "[::]:" + std::to_string(absl::GetFlag(FLAGS_port));
   builder.AddListeningPort(addr, grpc::InsecureServerCredentials());
-  builder.RegisterService(&service);
+  if (api == "sync") {
+    builder.RegisterService(&sync_service);
+  } else {
+    builder.RegisterService(&callback_service);
+  }
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
   grpc::ResourceQuota quota("bench_server");
@@ -30,5 +42,5 @@ int main(int argc, char** argv) {
     quota.Resize(static_cast<size_t>(q));
     builder.SetResourceQuota(quota);
   }
-  return m.ServeUntilSignal(builder, addr);
+  return m.ServeUntilSignal(builder, addr, api == "sync" ? "" : " (callback API)");
 }

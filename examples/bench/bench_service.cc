@@ -51,4 +51,44 @@ grpc::Status BenchService::Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
   return grpc::Status::OK;
 }
 
+grpc::ServerUnaryReactor* CallbackBenchService::Unary(grpc::CallbackServerContext* ctx,
+                                                      const ::bench::Payload* in,
+                                                      ::bench::Payload* out) {
+  out->set_data(in->data());
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(grpc::Status::OK);
+  return r;
+}
+
+namespace {
+// Echoes each message: read, write it back, read the next; ends when the client half-closes.
+class EchoReactor final : public grpc::ServerBidiReactor<::bench::Payload, ::bench::Payload> {
+ public:
+  EchoReactor() { StartRead(&m_); }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    StartWrite(&m_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      return;
+    }
+    StartRead(&m_);
+  }
+  void OnDone() override { delete this; }  // gRPC's last call on the reactor
+
+ private:
+  ::bench::Payload m_;
+};
+}  // namespace
+
+grpc::ServerBidiReactor<::bench::Payload, ::bench::Payload>* CallbackBenchService::StreamPingPong(
+    grpc::CallbackServerContext*) {
+  return new EchoReactor();
+}
+
 }  // namespace grpc_bypass::bench

@@ -7,7 +7,8 @@
 
 namespace grpc_bypass::bench {
 
-class BenchService final : public ::bench::Bench::Service {
+// The sync API (a thread per call from gRPC's sync-server pool).
+class BenchService : public ::bench::Bench::Service {
  public:
   grpc::Status Unary(grpc::ServerContext*, const ::bench::Payload* in,
                      ::bench::Payload* out) override;
@@ -18,6 +19,18 @@ class BenchService final : public ::bench::Bench::Service {
                                 ::bench::Payload* out) override;
   grpc::Status Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
                    ::bench::CpuReply* out) override;
+};
+
+// The callback API for the latency methods (Unary, StreamPingPong: reactors, as most new gRPC
+// C++ services are written); StreamThroughput and Cpu stay sync (gRPC serves the mix).
+class CallbackBenchService
+    : public ::bench::Bench::WithCallbackMethod_Unary<
+          ::bench::Bench::WithCallbackMethod_StreamPingPong<BenchService>> {
+ public:
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const ::bench::Payload* in,
+                                  ::bench::Payload* out) override;
+  grpc::ServerBidiReactor<::bench::Payload, ::bench::Payload>* StreamPingPong(
+      grpc::CallbackServerContext* ctx) override;
 };
 
 // getrusage(RUSAGE_SELF): user and system seconds of this process.
