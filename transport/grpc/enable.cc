@@ -142,51 +142,61 @@ uint64_t Stats::Get(absl::string_view name) const {
   return 0;
 }
 
-absl::StatusOr<Stats> GetStats() {
-  if (g_core == nullptr) return absl::FailedPreconditionError("grpc-bypass is not enabled");
+namespace {
+
+// Builds Stats: counters in order, and which of them are gauges.
+struct StatsBuilder {
   Stats s;
-  auto add = [&s](std::string name, uint64_t v) { s.counters.emplace_back(std::move(name), v); };
-  auto gauge = [&s, &add](std::string name, uint64_t v) {
+  void add(std::string name, uint64_t v) { s.counters.emplace_back(std::move(name), v); }
+  void gauge(std::string name, uint64_t v) {
     s.gauges.push_back(name);
     add(std::move(name), v);
-  };
-  Stack& stack = g_core->stack();
+  }
+};
+
+void AddPortStats(StatsBuilder& b, Stack& stack) {
   for (const dpdk::PortQueueStats& q : stack.device().Stats()) {
     const std::string p = absl::StrCat("port", q.port_id, ".");
-    add(p + "rx_packets", q.rx_packets);
-    add(p + "rx_bytes", q.rx_bytes);
-    add(p + "rx_drops", q.rx_drops);
-    add(p + "rx_bad_cksum", q.rx_bad_cksum);
-    add(p + "rx_nombuf", q.rx_nombuf);
-    add(p + "tx_packets", q.tx_packets);
-    add(p + "tx_bytes", q.tx_bytes);
-    add(p + "tx_retries", q.tx_retries);
-    add(p + "tx_drops", q.tx_drops);
-    add(p + "tx_nombuf", q.tx_nombuf);
-    gauge(p + "tx_backlog", q.tx_backlog);
-    gauge(p + "mempool_in_use", q.mempool_in_use);
-    gauge(p + "mempool_size", q.mempool_size);
-    gauge(p + "mac_learned", q.mac_learned);
-    add(p + "fault_drops", q.fault_drops);
-    add(p + "fault_reorders", q.fault_reorders);
+    b.add(p + "rx_packets", q.rx_packets);
+    b.add(p + "rx_bytes", q.rx_bytes);
+    b.add(p + "rx_drops", q.rx_drops);
+    b.add(p + "rx_bad_cksum", q.rx_bad_cksum);
+    b.add(p + "rx_nombuf", q.rx_nombuf);
+    b.add(p + "tx_packets", q.tx_packets);
+    b.add(p + "tx_bytes", q.tx_bytes);
+    b.add(p + "tx_retries", q.tx_retries);
+    b.add(p + "tx_drops", q.tx_drops);
+    b.add(p + "tx_nombuf", q.tx_nombuf);
+    b.gauge(p + "tx_backlog", q.tx_backlog);
+    b.gauge(p + "mempool_in_use", q.mempool_in_use);
+    b.gauge(p + "mempool_size", q.mempool_size);
+    b.gauge(p + "mac_learned", q.mac_learned);
+    b.add(p + "fault_drops", q.fault_drops);
+    b.add(p + "fault_reorders", q.fault_reorders);
   }
+}
+
+void AddPollStats(StatsBuilder& b, Stack& stack) {
   const PollStats ps = stack.poll_stats();
-  add("poll.iterations", ps.iterations);
-  add("poll.idle_iterations", ps.idle_iterations);
-  add("poll.sleeps", ps.sleeps);
-  add("poll.rx_frames", ps.rx_frames);
-  add("poll.input_frames", ps.input_frames);
-  add("poll.commands", ps.commands);
-  add("poll.timer_runs", ps.timer_runs);
-  add("poll.tx_frames", ps.tx_frames);
-  add("poll.background_passes", ps.background_passes);
-  add("poll.wakeups", ps.wakeups);
-  add("poll.takeovers", ps.takeovers);
-  add("poll.spin_passes", ps.spin_passes);
-  add("poll.run_inline", ps.inline_runs);
-  add("poll.run_posted", ps.posted_runs);
-  add("poll.completions_run_by_poller", ps.deferred_run);
-  add("poll.threads_without_lcore", ps.threads_without_lcore);
+  b.add("poll.iterations", ps.iterations);
+  b.add("poll.idle_iterations", ps.idle_iterations);
+  b.add("poll.sleeps", ps.sleeps);
+  b.add("poll.rx_frames", ps.rx_frames);
+  b.add("poll.input_frames", ps.input_frames);
+  b.add("poll.commands", ps.commands);
+  b.add("poll.timer_runs", ps.timer_runs);
+  b.add("poll.tx_frames", ps.tx_frames);
+  b.add("poll.background_passes", ps.background_passes);
+  b.add("poll.wakeups", ps.wakeups);
+  b.add("poll.takeovers", ps.takeovers);
+  b.add("poll.spin_passes", ps.spin_passes);
+  b.add("poll.run_inline", ps.inline_runs);
+  b.add("poll.run_posted", ps.posted_runs);
+  b.add("poll.completions_run_by_poller", ps.deferred_run);
+  b.add("poll.threads_without_lcore", ps.threads_without_lcore);
+}
+
+void AddLwipStats(StatsBuilder& b, Stack& stack) {
   uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0, tx_zero_copy = 0;
   stack.RunSync([&] {  // the netif lives on the poll thread (0s once the stack has stopped)
     const NetifCounters& nc = stack.netif().counters();
@@ -196,54 +206,69 @@ absl::StatusOr<Stats> GetStats() {
     tx_dropped = nc.tx_dropped.Get();
     tx_zero_copy = nc.tx_zero_copy.Get();
   });
-  add("netif.rx_runts", runts);
-  add("netif.rx_input_errors", input_errors);
-  add("netif.tx_nomem", tx_nomem);
-  add("netif.tx_dropped", tx_dropped);
-  add("netif.tx_zero_copy", tx_zero_copy);
+  b.add("netif.rx_runts", runts);
+  b.add("netif.rx_input_errors", input_errors);
+  b.add("netif.tx_nomem", tx_nomem);
+  b.add("netif.tx_dropped", tx_dropped);
+  b.add("netif.tx_zero_copy", tx_zero_copy);
   const LwipStats l = stack.GetLwipStats();
-  add("lwip.tcp_rx", l.tcp_rx);
-  add("lwip.tcp_tx", l.tcp_tx);
-  add("lwip.tcp_drop", l.tcp_drop);
-  add("lwip.tcp_chkerr", l.tcp_chkerr);
-  add("lwip.tcp_memerr", l.tcp_memerr);
-  add("lwip.ip_drop", l.ip_drop);
-  gauge("lwip.heap_used", l.heap_used);
-  gauge("lwip.heap_max", l.heap_max);
-  add("lwip.heap_err", l.heap_err);
-  add("lwip.link_drop", l.link_drop);
+  b.add("lwip.tcp_rx", l.tcp_rx);
+  b.add("lwip.tcp_tx", l.tcp_tx);
+  b.add("lwip.tcp_drop", l.tcp_drop);
+  b.add("lwip.tcp_chkerr", l.tcp_chkerr);
+  b.add("lwip.tcp_memerr", l.tcp_memerr);
+  b.add("lwip.ip_drop", l.ip_drop);
+  b.gauge("lwip.heap_used", l.heap_used);
+  b.gauge("lwip.heap_max", l.heap_max);
+  b.add("lwip.heap_err", l.heap_err);
+  b.add("lwip.link_drop", l.link_drop);
   for (const LwipStats::Pool& pool : l.pools) {
-    gauge(absl::StrCat("lwip.pool.", pool.name, ".used"), pool.used);
-    gauge(absl::StrCat("lwip.pool.", pool.name, ".max"), pool.max);
-    add(absl::StrCat("lwip.pool.", pool.name, ".err"), pool.err);
+    b.gauge(absl::StrCat("lwip.pool.", pool.name, ".used"), pool.used);
+    b.gauge(absl::StrCat("lwip.pool.", pool.name, ".max"), pool.max);
+    b.add(absl::StrCat("lwip.pool.", pool.name, ".err"), pool.err);
   }
-  engine::EngineCounters& e = g_core->counters();
-  add("engine.endpoints_opened", e.endpoints_opened.Get());
-  add("engine.endpoints_closed", e.endpoints_closed.Get());
-  add("engine.reads", e.reads.Get());
-  add("engine.bytes_read", e.bytes_read.Get());
-  add("engine.bytes_written", e.bytes_written.Get());
-  add("engine.write_stalls", e.write_stalls.Get());
-  add("engine.early_flushes", e.early_flushes.Get());
-  add("engine.completions_inline", e.completions_inline.load());
-  add("engine.completions_executor", e.completions_executor.load());
-  add("engine.runs_after_callback", e.runs_after_callback.load());
-  add("engine.runs_executor", e.runs_executor.load());
+}
+
+void AddEngineAndGrpcStats(StatsBuilder& b, engine::EngineCore* core) {
+  engine::EngineCounters& e = core->counters();
+  b.add("engine.endpoints_opened", e.endpoints_opened.Get());
+  b.add("engine.endpoints_closed", e.endpoints_closed.Get());
+  b.add("engine.reads", e.reads.Get());
+  b.add("engine.bytes_read", e.bytes_read.Get());
+  b.add("engine.bytes_written", e.bytes_written.Get());
+  b.add("engine.write_stalls", e.write_stalls.Get());
+  b.add("engine.early_flushes", e.early_flushes.Get());
+  b.add("engine.completions_inline", e.completions_inline.load());
+  b.add("engine.completions_executor", e.completions_executor.load());
+  b.add("engine.runs_after_callback", e.runs_after_callback.load());
+  b.add("engine.runs_executor", e.runs_executor.load());
   const PollsetBridgeStats pb = GetPollsetBridgeStats();
-  add("grpc.pollset_spins", pb.spins);
-  add("grpc.pollset_spins_kicked", pb.spins_kicked);
-  add("grpc.pollset_yields_for_others", pb.yields_for_others);
-  add("grpc.pollset_not_spun", pb.not_spun);
-  add("grpc.pollset_kicks_other_worker", pb.kicks_other_worker);
-  add("grpc.pollset_kicks_other_pollset", pb.kicks_other_pollset);
-  const BridgeStats b = GetBridgeStats();
-  add("grpc.bypass_connects", b.bypass_connects);
-  add("grpc.bypass_accepts", b.bypass_accepts);
-  add("grpc.kernel_connects", b.kernel_connects);
-  gauge("grpc.bypass_listeners", b.bypass_listeners);
-  gauge("grpc.kernel_listeners", b.kernel_listeners);
-  gauge("grpc.bypass_endpoints_open", b.bypass_endpoints_open);
-  return s;
+  b.add("grpc.pollset_spins", pb.spins);
+  b.add("grpc.pollset_spins_kicked", pb.spins_kicked);
+  b.add("grpc.pollset_yields_for_others", pb.yields_for_others);
+  b.add("grpc.pollset_not_spun", pb.not_spun);
+  b.add("grpc.pollset_kicks_other_worker", pb.kicks_other_worker);
+  b.add("grpc.pollset_kicks_other_pollset", pb.kicks_other_pollset);
+  const BridgeStats br = GetBridgeStats();
+  b.add("grpc.bypass_connects", br.bypass_connects);
+  b.add("grpc.bypass_accepts", br.bypass_accepts);
+  b.add("grpc.kernel_connects", br.kernel_connects);
+  b.gauge("grpc.bypass_listeners", br.bypass_listeners);
+  b.gauge("grpc.kernel_listeners", br.kernel_listeners);
+  b.gauge("grpc.bypass_endpoints_open", br.bypass_endpoints_open);
+}
+
+}  // namespace
+
+absl::StatusOr<Stats> GetStats() {
+  if (g_core == nullptr) return absl::FailedPreconditionError("grpc-bypass is not enabled");
+  StatsBuilder b;
+  Stack& stack = g_core->stack();
+  AddPortStats(b, stack);
+  AddPollStats(b, stack);
+  AddLwipStats(b, stack);
+  AddEngineAndGrpcStats(b, g_core);
+  return b.s;
 }
 
 bool Stats::IsGauge(absl::string_view name) const {
