@@ -503,20 +503,6 @@ TEST(LwipEngine, ConnectToASilentHostEndsAtTheDeadline) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(290));
 }
 
-// A kernel socket on the peer's address, bound to a port of its own choosing; listening or not.
-int KernelSocketOnPeer(bool listening, int* port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  *port = ntohs(a.sin_port);
-  if (listening) EXPECT_EQ(listen(fd, 4), 0);
-  return fd;
-}
-
 absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> ConnectTo(LwipEventEngine& ee, int port) {
   absl::Notification done;
   absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> out = absl::UnknownError("not run");

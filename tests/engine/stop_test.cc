@@ -42,15 +42,7 @@ TEST(StackStop, OpenConnectionsAreResetSoPeersLearnAtOnceAndLateCallsFailOnce) {
   LwipEventEngine ee(g_core);
   // A kernel peer that has accepted our connection.
   int port = 0;
-  const int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
-  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  socklen_t len = sizeof(a);
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  ASSERT_EQ(listen(lfd, 4), 0);
+  const int lfd = KernelSocketOnPeer(/*listening=*/true, &port);
   auto ep = ConnectOrDie(ee, "198.18.0.1", port);
   ASSERT_NE(ep, nullptr);
   const int peer = accept(lfd, nullptr, nullptr);

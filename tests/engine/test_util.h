@@ -271,6 +271,20 @@ inline std::string Pattern(size_t n, int seed) {
 
 // Starts the engine core from BYPASS_* and runs KERNEL_SETUP (the namespace's side of the
 // tap); exits with one line on failure.
+// A kernel socket on the peer's address, bound to a port of its own choosing; listening or not.
+inline int KernelSocketOnPeer(bool listening, int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  if (listening) EXPECT_EQ(listen(fd, 4), 0);
+  return fd;
+}
+
 inline EngineCore* StartCoreForTest(const char* name) {
   auto cfg = StackConfigFromEnvironment();
   ExitIfError(cfg.status(), name);
