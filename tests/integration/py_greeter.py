@@ -6,7 +6,7 @@ generation is needed on this side.
   py_greeter.py TARGET unary NAME            one call, prints the reply
   py_greeter.py TARGET big BYTES             one call with a name of BYTES bytes
   py_greeter.py TARGET concurrent N          N calls in flight at once
-  py_greeter.py TARGET deadline              a call with a 1 µs deadline must fail
+  py_greeter.py TARGET deadline              a call with a 1 µs deadline must fail (3 tries)
 With PY_GREETER_CA=ca.pem the channel uses TLS (server name "bypass.test").
 """
 import concurrent.futures
@@ -69,13 +69,17 @@ def main():
         assert got == [f"Hello c{i}".encode() for i in range(n)], "a reply is wrong"
         print(f"concurrent: {n} calls in flight, all replies right")
     elif cmd == "deadline":
-        try:
-            say(enc(b"late"), timeout=0.000001)
-        except grpc.RpcError as e:
-            assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code()
-            print("deadline: DEADLINE_EXCEEDED")
-            return
-        raise AssertionError("a 1 us deadline did not fail")
+        # grpcio 1.83 now and then completes such a call before its deadline timer fires (seen
+        # once in many runs, kernel side): up to 3 tries, one must end DEADLINE_EXCEEDED and
+        # none with another error.
+        for attempt in range(1, 4):
+            try:
+                say(enc(b"late"), timeout=0.000001)
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code()
+                print(f"deadline: DEADLINE_EXCEEDED (try {attempt})")
+                return
+        raise AssertionError("a 1 us deadline did not fail in 3 tries")
 
 
 if __name__ == "__main__":
