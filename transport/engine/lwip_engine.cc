@@ -170,7 +170,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
   NoInlineCompletions not_in_caller;  // on_connect never runs inside Connect()
   auto* pc = new PendingConnect{g_next_connect++, core_, std::move(on_connect),
                                 std::move(memory_allocator)};
-  const ConnectionHandle handle{{static_cast<intptr_t>(pc->id), 0x6279}};
+  const ConnectionHandle handle = HandleOf(pc->id);
   LwipAddress a;
   absl::Status st = ToLwip(addr, &a);
   if (st.ok()) st = CanConnect(core_->stack().config(), a);
@@ -226,7 +226,7 @@ EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
 }
 
 bool LwipEventEngine::CancelConnect(ConnectionHandle handle) {
-  if (handle.keys[1] != 0x6279) return false;
+  if (!IsOurs(handle)) return false;
   bool cancelled = false;
   core_->stack().RunSync([&] {
     auto it = Pending().find(handle.keys[0]);

@@ -5,6 +5,8 @@
 
 #include <grpc/event_engine/event_engine.h>
 #include <grpc/support/alloc.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstring>
@@ -223,7 +225,7 @@ int64_t ClientConnect(grpc_closure* on_connect, grpc_endpoint** endpoint,
 
 bool ClientCancelConnect(int64_t handle) {
   if (handle & kBypassHandleBit) {
-    return g_engine->CancelConnect(EE::ConnectionHandle{{handle & ~kBypassHandleBit, 0x6279}});
+    return g_engine->CancelConnect(engine::LwipEventEngine::HandleOf(handle & ~kBypassHandleBit));
   }
   return grpc_posix_tcp_client_vtable.cancel_connect(handle);
 }
@@ -363,8 +365,13 @@ grpc_error_handle ServerAddPort(grpc_tcp_server* server, const grpc_resolved_add
   *out_port = *port;
   engine::LwipAddress a;
   if (g_options.wildcard_also_on_kernel && engine::ToLwip(ToEE(addr), &a).ok() && a.wildcard) {
-    grpc_resolved_address k = *addr;
-    reinterpret_cast<sockaddr_in*>(k.addr)->sin_port = htons(static_cast<uint16_t>(*port));
+    grpc_resolved_address k = *addr;  // the same wildcard, on the port the bypass chose
+    const uint16_t nport = htons(static_cast<uint16_t>(*port));
+    if (reinterpret_cast<const sockaddr*>(k.addr)->sa_family == AF_INET6) {
+      reinterpret_cast<sockaddr_in6*>(k.addr)->sin6_port = nport;
+    } else {
+      reinterpret_cast<sockaddr_in*>(k.addr)->sin_port = nport;
+    }
     int kport = 0;
     err = grpc_posix_tcp_server_vtable.add_port(s->posix, &k, &kport);
     if (!err.ok()) return err;
