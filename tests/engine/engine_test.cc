@@ -503,25 +503,12 @@ TEST(LwipEngine, ConnectToASilentHostEndsAtTheDeadline) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(290));
 }
 
-absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> ConnectTo(LwipEventEngine& ee, int port) {
-  absl::Notification done;
-  absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> out = absl::UnknownError("not run");
-  ee.Connect(
-      [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
-        out = std::move(r);
-        done.Notify();
-      },
-      Addr("198.18.0.1", port), NullConfig(), NewAllocator(), 5s);
-  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  return out;
-}
-
 // As gRPC's posix engine: UNKNOWN "Failed to connect to remote host: Connection refused".
 TEST(LwipEngine, ConnectToAClosedPortFailsWithConnectionRefusedAsTheKernelPathSays) {
   LwipEventEngine ee(g_core);
   int port = 0;
   const int fd = KernelSocketOnPeer(/*listening=*/false, &port);  // bound, not listening: RST
-  auto r = ConnectTo(ee, port);
+  auto r = Connect(ee, "198.18.0.1", port);
   close(fd);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown) << r.status();
@@ -533,7 +520,7 @@ TEST(LwipEngine, AReadOnAConnectionThePeerResetFailsUnavailableConnectionResetBy
   LwipEventEngine ee(g_core);
   int port = 0;
   const int lfd = KernelSocketOnPeer(/*listening=*/true, &port);
-  auto ep = ConnectTo(ee, port);
+  auto ep = Connect(ee, "198.18.0.1", port);
   ASSERT_TRUE(ep.ok()) << ep.status();
   const int c = accept(lfd, nullptr, nullptr);
   ASSERT_GE(c, 0);
@@ -670,7 +657,6 @@ TEST(LwipEngine, AcceptedConnectionMovesAMegabyteEachWayWithAKernelClient) {
   server.reset();
 }
 
-// Last: it stops the engine core for good.
 }  // namespace
 }  // namespace grpc_bypass::engine
 

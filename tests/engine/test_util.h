@@ -186,11 +186,12 @@ class KernelServer {
   std::vector<int> held_;
 };
 
-inline std::unique_ptr<EventEngine::Endpoint> ConnectOrDie(
+// A connect to IP:PORT and its result (a test failure if it does not finish within 15 s).
+inline absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> Connect(
     EventEngine& ee, const char* ip, int port,
     const grpc_event_engine::experimental::EndpointConfig& config = NullConfig()) {
   absl::Notification done;
-  absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> result;
+  absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> result = absl::UnknownError("not run");
   ee.Connect(
       [&](absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> r) {
         result = std::move(r);
@@ -198,6 +199,13 @@ inline std::unique_ptr<EventEngine::Endpoint> ConnectOrDie(
       },
       Addr(ip, port), config, NewAllocator(), 10s);
   EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(15)));
+  return result;
+}
+
+inline std::unique_ptr<EventEngine::Endpoint> ConnectOrDie(
+    EventEngine& ee, const char* ip, int port,
+    const grpc_event_engine::experimental::EndpointConfig& config = NullConfig()) {
+  absl::StatusOr<std::unique_ptr<EventEngine::Endpoint>> result = Connect(ee, ip, port, config);
   EXPECT_TRUE(result.ok()) << result.status();
   return result.ok() ? std::move(*result) : nullptr;
 }

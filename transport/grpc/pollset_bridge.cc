@@ -45,7 +45,6 @@ std::atomic<bool> g_kicked_other{false};
 std::atomic<bool> g_layout_ok{true};
 std::atomic<uint64_t> g_kicks_other_worker{0}, g_kicks_other_pollset{0};
 std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_yields_for_others{0}, g_not_spun{0};
-std::atomic<bool> g_installed{false};
 
 void Init(grpc_pollset* ps, gpr_mu** mu) {
   g_posix.init(ps, mu);
@@ -177,11 +176,8 @@ absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin)
   g_vtable.work = Work;
   g_vtable.kick = Kick;
   grpc_set_pollset_vtable(&g_vtable);
-  g_installed.store(true, std::memory_order_release);
   return absl::OkStatus();
 }
-
-bool PollsetBridgeInstalled() { return g_installed.load(std::memory_order_acquire); }
 
 absl::Status pollset_abi::CheckPollsetAbi() {
   Dl_info info;
@@ -220,7 +216,6 @@ PollsetBridgeStats GetPollsetBridgeStats() {
 #else   // gRPC 1.60-1.82: pollset_abi.h does not declare their internals (not verified).
 namespace grpc_bypass {
 absl::Status InstallPollsetBridge(engine::EngineCore*, absl::Duration) { return absl::OkStatus(); }
-bool PollsetBridgeInstalled() { return false; }
 PollsetBridgeStats GetPollsetBridgeStats() { return {}; }
 }  // namespace grpc_bypass
 #endif  // GRPC_BYPASS_POLLSET_BRIDGE

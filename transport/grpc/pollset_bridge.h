@@ -31,7 +31,6 @@ class EngineCore;
 // it: gRPC's internals are not as declared (pollset_abi.h: CheckPollsetAbi), or the
 // pollset_alternative experiment is on.
 absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin);
-bool PollsetBridgeInstalled();
 
 struct PollsetBridgeStats {
   uint64_t spins;         // pollset_work calls that spun on the stack
