@@ -1,4 +1,4 @@
-// A TCP echo service on lwIP's raw API. Poll thread only (call through Stack::RunSync).
+// A TCP echo service on lwIP's raw API. Token holder only (call through Stack::RunAndWait).
 // Flow control: received data is acknowledged to the peer (tcp_recved) only once it has been
 // queued for echo, so a slow reader closes the window instead of growing memory.
 #ifndef GRPC_BYPASS_EXAMPLES_ECHO_ECHO_SERVER_H

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
 
   static grpc_bypass::examples::EchoCounters counters;
   absl::Status st;
-  s.RunSync([&] { st = grpc_bypass::examples::StartEchoServer(port, &counters); });
+  s.RunAndWait([&] { st = grpc_bypass::examples::StartEchoServer(port, &counters); });
   grpc_bypass::ExitIfError(st, "tcp_echo");
   for (const std::string& line : s.DescribePorts()) std::printf("%s\n", line.c_str());
   std::string ip = cfg->ip.ToString();

@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
   c.pattern.resize(251 * 261);
   for (size_t i = 0; i < c.pattern.size(); ++i) c.pattern[i] = PatternByte(i);
 
-  s.RunSync([&] {
+  s.RunAndWait([&] {
     c.pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
     if (c.pcb == nullptr) return c.Finish(absl::ResourceExhaustedError("tcp_new: no pcb"));
     tcp_arg(c.pcb, &c);
@@ -225,13 +225,13 @@ int main(int argc, char** argv) {
     }
   });
   if (!c.done.WaitForNotificationWithTimeout(absl::Seconds(absl::GetFlag(FLAGS_timeout_s)))) {
-    s.RunSync([&] { c.Finish(absl::DeadlineExceededError("timed out")); });
+    s.RunAndWait([&] { c.Finish(absl::DeadlineExceededError("timed out")); });
   }
   // Let the close handshake finish (our FIN acknowledged, the server's FIN acknowledged) so
   // that the server is not left in LAST_ACK; bounded.
   for (int i = 0; i < 200; ++i) {
     bool open = true;
-    s.RunSync([&] { open = tcp_active_pcbs != nullptr; });
+    s.RunAndWait([&] { open = tcp_active_pcbs != nullptr; });
     if (!open) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -50,7 +50,7 @@ uint32_t PoolUsed(const char* name) { return g_core->stack().GetLwipStats().Used
 // lwIP's connections, one line each (state, local port, unacked/unsent segments): for failures.
 std::string DescribePcbs() {
   std::string out;
-  g_core->stack().RunSync([&] {
+  g_core->stack().RunAndWait([&] {
     for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
       out += absl::StrCat(" [", tcp_debug_state_str(p->state), " port ", p->local_port,
                           " unacked ", p->unacked != nullptr, " unsent ", p->unsent != nullptr,
@@ -288,7 +288,7 @@ TEST(LwipEngine, BulkWriteSendsFramesAsItCopiesWithoutShortSegments) {
   auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
   ASSERT_NE(ep, nullptr);
   uint16_t mss = 0;
-  g_core->stack().RunSync([&] {
+  g_core->stack().RunAndWait([&] {
     for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
       if (p->remote_port == server.port()) mss = p->mss;
     }
@@ -319,7 +319,7 @@ TEST(LwipEngine, BulkWriteSendsFramesAsItCopiesWithoutShortSegments) {
   // two test runs sharing the cores).
   auto all_acked = [&] {
     bool acked = false;
-    g_core->stack().RunSync([&] {
+    g_core->stack().RunAndWait([&] {
       for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
         if (p->remote_port == server.port()) acked = p->unacked == nullptr && p->unsent == nullptr;
       }
@@ -415,7 +415,7 @@ TEST(LwipEngine, DestroyingAnEndpointWaitsUntilNothingRefersToTheCallersBuffers)
   ASSERT_NE(ep, nullptr);
   absl::Notification holding;
   std::thread holder([&] {
-    g_core->stack().Run([&] {
+    g_core->stack().RunHereOrQueue([&] {
       holding.Notify();
       absl::SleepFor(absl::Milliseconds(100));  // the token stays busy: the write is posted
     });

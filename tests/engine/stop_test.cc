@@ -78,8 +78,8 @@ TEST(StackStop, OpenConnectionsAreResetSoPeersLearnAtOnceAndLateCallsFailOnce) {
   EXPECT_FALSE(read_st.ok());
   EXPECT_FALSE(write_st.ok());
   EXPECT_FALSE(connect_st.ok());
-  EXPECT_FALSE(g_core->stack().Run([] {})) << "Run after the stop";
-  EXPECT_FALSE(g_core->stack().RunSync([] {})) << "RunSync after the stop";
+  EXPECT_FALSE(g_core->stack().RunHereOrQueue([] {})) << "RunHereOrQueue after the stop";
+  EXPECT_FALSE(g_core->stack().RunAndWait([] {})) << "RunAndWait after the stop";
 }
 
 }  // namespace

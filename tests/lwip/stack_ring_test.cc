@@ -148,7 +148,7 @@ TEST_F(StackRingTest, SenderMacIsLearnedSoTheReplyNeedsNoArpRequest) {
   }
   EXPECT_EQ(replies, 1);
   bool in_table = false;
-  g_stack->RunSync([&] {
+  g_stack->RunAndWait([&] {
     ip4_addr_t ip;
     ip.addr = rte_cpu_to_be_32(kPeerIp);
     eth_addr* mac = nullptr;
@@ -174,11 +174,19 @@ TEST_F(StackRingTest, JumboEchoRequestInChainedMbufsGetsAnIntactJumboReply) {
 
 TEST_F(StackRingTest, PollLoopStagesCountTheirWork) {
   bool held_token = false;
-  ASSERT_TRUE(g_stack->RunSync([&] { held_token = g_stack->HoldsToken(); }));
+  ASSERT_TRUE(g_stack->RunAndWait([&] { held_token = g_stack->HoldsToken(); }));
   EXPECT_TRUE(held_token);
   EXPECT_FALSE(g_stack->HoldsToken());
+  // A closure from a thread that finds the token busy is queued for its holder, which runs
+  // it (a command) before it releases the token.
   absl::Notification posted;
-  ASSERT_TRUE(g_stack->Post([&] { posted.Notify(); }));  // run by the next pass
+  bool queued_ok = false;
+  ASSERT_TRUE(g_stack->RunAndWait([&] {
+    std::thread other([&] { queued_ok = g_stack->RunHereOrQueue([&] { posted.Notify(); }); });
+    other.join();
+    EXPECT_FALSE(posted.HasBeenNotified()) << "ran while this thread held the token";
+  }));
+  EXPECT_TRUE(queued_ok);
   posted.WaitForNotification();
   PollStats p = g_stack->poll_stats();
   EXPECT_GT(p.iterations, 0u);

@@ -27,6 +27,10 @@ absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
         core->PollWhileIdle(spin, queued);
       });
   core->timers_ = std::make_unique<TimerManager>(core->executor_.get());
+  core->stack_->SetOffload([core](absl::AnyInvocable<void()> fn) {
+    core->counters_.completions_executor.fetch_add(1, std::memory_order_relaxed);
+    core->executor_->Run(std::move(fn));
+  });
   g_core = core;
   return g_core;
 }
@@ -37,7 +41,6 @@ void EngineCore::Shutdown() {
 }
 
 namespace {
-thread_local bool t_no_inline = false;
 thread_local EngineCore::PollingScope* t_polling = nullptr;  // this thread's outermost scope
 }  // namespace
 
@@ -73,9 +76,6 @@ void EngineCore::RunSoon(absl::AnyInvocable<void()> fn) {
   executor_->Run(std::move(fn));
 }
 
-NoInlineCompletions::NoInlineCompletions() : saved_(t_no_inline) { t_no_inline = true; }
-NoInlineCompletions::~NoInlineCompletions() { t_no_inline = saved_; }
-
 void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> queued) {
   if (!workers_poll_.load(std::memory_order_relaxed) || spin <= absl::ZeroDuration()) return;
   auto waiters = [this] { return grpc_waiters_.load(std::memory_order_acquire) > 0; };
@@ -104,10 +104,13 @@ void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> qu
 }
 
 void EngineCore::Deliver(absl::AnyInvocable<void()> fn) {
-  if (!t_no_inline && stack_->HoldsToken()) {
-    counters_.completions_inline.fetch_add(1, std::memory_order_relaxed);
-    stack_->Defer(std::move(fn));
-    return;
+  if (stack_->HoldsToken()) {
+    stack_token.AssertHeld();  // (the analysis cannot see the run-time check above)
+    if (!stack_->OffloadsCompletions()) {
+      counters_.completions_inline.fetch_add(1, std::memory_order_relaxed);
+      stack_->RunAfterTurn(std::move(fn));
+      return;
+    }
   }
   counters_.completions_executor.fetch_add(1, std::memory_order_relaxed);
   executor_->Run(std::move(fn));

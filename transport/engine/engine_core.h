@@ -4,9 +4,10 @@
 //
 // Completions of endpoints, connects and accepts run to completion (DESIGN.md, threading):
 // on the thread whose pass over the stack produced them, right after it released the stack
-// token, never through the executor; except where that thread is inside a call of the public
-// EventEngine API (Read/Write: the EventEngine contract forbids running the callback inline
-// in its caller), then on the executor.
+// token, never through the executor; except in a turn taken inside a call of the public
+// EventEngine API (Read/Write/Connect/~Endpoint take theirs with Stack::After::kOffload: the
+// EventEngine contract forbids running a callback inline in its caller), then on the
+// executor.
 #ifndef GRPC_BYPASS_TRANSPORT_ENGINE_ENGINE_CORE_H
 #define GRPC_BYPASS_TRANSPORT_ENGINE_ENGINE_CORE_H
 
@@ -17,6 +18,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "transport/dpdk/counter.h"
+#include "transport/engine/connector.h"
 #include "transport/engine/executor.h"
 #include "transport/engine/timer_manager.h"
 #include "transport/lwip/config.h"
@@ -24,7 +26,7 @@
 
 namespace grpc_bypass::engine {
 
-// Endpoint counters. Written on the poll thread only (Counter's contract), read anywhere.
+// Endpoint counters. Written by the token holder only (Counter's contract), read anywhere.
 struct EngineCounters {
   Counter endpoints_opened, endpoints_closed;
   Counter reads;          // reads completed with data (each one gRPC parse round)
@@ -40,16 +42,6 @@ struct EngineCounters {
   std::atomic<uint64_t> runs_executor{0};        // handed to the executor
 };
 
-// While one is in scope on a thread, completions produced there go to the executor.
-class NoInlineCompletions {
- public:
-  NoInlineCompletions();
-  ~NoInlineCompletions();
-
- private:
-  bool saved_;
-};
-
 class EngineCore {
  public:
   // Starts the core with `config` the first time; later calls return the same core (their
@@ -62,7 +54,8 @@ class EngineCore {
   // before static destructors run. Afterwards no callback runs; the objects stay valid.
   void Shutdown();
 
-  // Runs `fn` (a completion) as the class comment says. Any thread.
+  // Runs `fn` (a completion) as the file comment says: after this turn on this thread, or on
+  // the executor (an offloading turn, or a thread that does not hold the token).
   void Deliver(absl::AnyInvocable<void()> fn);
 
   // EventEngine::Run: `fn` runs soon, never inside this call. On a thread inside a
@@ -119,6 +112,7 @@ class EngineCore {
   Executor& executor() { return *executor_; }
   TimerManager& timers() { return *timers_; }
   EngineCounters& counters() { return counters_; }
+  Connector& connector() { return connector_; }
 
  private:
   EngineCore() = default;
@@ -128,6 +122,7 @@ class EngineCore {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<TimerManager> timers_;
   EngineCounters counters_;
+  Connector connector_{this};  // every connect in flight
   std::atomic<bool> workers_poll_{true};
   std::atomic<int> grpc_waiters_{0};  // threads inside GrpcWaiter scopes
 };

@@ -35,10 +35,10 @@ void DestroyRxSlice(void* arg) {
     // Our RX pbufs: freeing one frees its mbuf segment, which any thread may do.
     pbuf_free(o->p);
   } else {
-    // An lwIP-owned pbuf: only the poll thread may free it. If the stack has stopped
+    // An lwIP-owned pbuf: only the token holder may free it. If the stack has stopped
     // (process exit) nothing uses lwIP any more and the pbuf is simply not freed.
     pbuf* p = o->p;
-    (void)o->core->stack().Run([p] { pbuf_free(p); });
+    (void)o->core->stack().RunHereOrQueue([p]() BYPASS_REQUIRES_TOKEN { pbuf_free(p); });
   }
   o->allocator->Release(o->reserved);
   delete o;
@@ -78,43 +78,61 @@ void EndpointImpl::Complete(Callback cb, absl::Status st) {
 }
 
 // ---- any thread ---------------------------------------------------------------------
-// Each closure holds a shared_ptr, so the object outlives its pending commands. Run() does
-// the work at once when the stack token is free, else the token's holder does it.
+// Each closure holds a shared_ptr, so the object outlives its pending commands. The stack
+// runs it at once when the token is free, else the token holder does.
 
-void EndpointImpl::Read(Callback on_read, SliceBuffer* buffer) {
+namespace {
+// Once the stack has stopped, a read or write fails at once, on the executor.
+void FailStopped(EngineCore* core, absl::AnyInvocable<void(absl::Status)> cb) {
+  core->executor().Run([cb = std::move(cb)]() mutable {
+    cb(ConnectionClosed("Endpoint shutdown: the stack has stopped"));
+  });
+}
+}  // namespace
+
+void EndpointImpl::Read(Callback on_read, SliceBuffer* buffer, After after) {
+  // (The closure carries the callback as it is: a rejected closure is destroyed, so a copy
+  // stays here to fail the read with; shared, because the closure may outlive this call.)
   auto cb = std::make_shared<Callback>(std::move(on_read));
-  if (!core_->stack().Run([self = shared_from_this(), cb, buffer] {
-        self->StartRead(std::move(*cb), buffer);
-      })) {
-    Complete(std::move(*cb), ConnectionClosed("Endpoint shutdown: the stack has stopped"));
+  if (!core_->stack().RunHereOrQueue(
+          [self = shared_from_this(), cb, buffer]() BYPASS_REQUIRES_TOKEN {
+            self->StartRead(std::move(*cb), buffer);
+          },
+          after)) {
+    FailStopped(core_, std::move(*cb));
   }
 }
 
-void EndpointImpl::Write(Callback on_writable, SliceBuffer* data) {
+void EndpointImpl::Write(Callback on_writable, SliceBuffer* data, After after) {
   auto cb = std::make_shared<Callback>(std::move(on_writable));
-  if (!core_->stack().Run([self = shared_from_this(), cb, data] {
-        self->StartWrite(std::move(*cb), data);
-      })) {
-    Complete(std::move(*cb), ConnectionClosed("Endpoint shutdown: the stack has stopped"));
+  if (!core_->stack().RunHereOrQueue(
+          [self = shared_from_this(), cb, data]() BYPASS_REQUIRES_TOKEN {
+            self->StartWrite(std::move(*cb), data);
+          },
+          after)) {
+    FailStopped(core_, std::move(*cb));
   }
 }
 
-void EndpointImpl::Shutdown(bool wait) {
-  auto self = shared_from_this();
-  auto fail = [self] {
-    if (self->error_.ok()) self->error_ = ConnectionClosed("Shutting down endpoint");
-    self->Fail(self->error_);
+void EndpointImpl::ShutdownAndWait() {
+  auto fail = [this]() BYPASS_REQUIRES_TOKEN {
+    if (error_.ok()) error_ = ConnectionClosed("Shutting down endpoint");
+    Fail(error_);
   };
-  if (!(wait ? core_->stack().RunSync(fail) : core_->stack().Run(fail))) {
-    // The stack has stopped (process exit): lwIP never runs again, so the pending operations
-    // are completed from here, each exactly once (the pcb and pbufs are left to lwIP).
-    self->pcb_ = nullptr;
-    self->rx_.clear();
-    fail();
-  }
+  auto self = shared_from_this();  // Fail() may drop self_
+  if (core_->stack().RunAndWait(fail, After::kOffload)) return;
+  // The stack has stopped (process exit): lwIP never runs again, so the pending operations
+  // are completed from here, each exactly once (the pcb and pbufs are left to lwIP).
+  core_->stack().RunAfterStop(
+      [&]() BYPASS_REQUIRES_TOKEN {
+        pcb_ = nullptr;
+        rx_.clear();
+        fail();
+      },
+      After::kOffload);
 }
 
-// ---- poll thread ----------------------------------------------------------------------
+// ---- token holder ----------------------------------------------------------------------
 
 void EndpointImpl::StartRead(Callback cb, SliceBuffer* buffer) {
   if (on_read_) {
@@ -128,7 +146,7 @@ void EndpointImpl::StartRead(Callback cb, SliceBuffer* buffer) {
 
 EndpointImpl::Now EndpointImpl::ReadNow(Callback& on_read, SliceBuffer* buffer) {
   Now result = Now::kNotTried;
-  core_->stack().RunIfFree([&] {
+  core_->stack().RunHereIfFree([&]() BYPASS_REQUIRES_TOKEN {
     if (!on_read_ && !rx_.empty()) {
       TakeReceived(buffer);
       result = Now::kDone;
@@ -136,13 +154,13 @@ EndpointImpl::Now EndpointImpl::ReadNow(Callback& on_read, SliceBuffer* buffer) 
       StartRead(std::move(on_read), buffer);  // pending, or completed later with an error
       result = Now::kPending;
     }
-  });
+  }, After::kOffload);
   return result;
 }
 
 EndpointImpl::Now EndpointImpl::WriteNow(Callback& on_writable, SliceBuffer* data) {
   Now result = Now::kNotTried;
-  core_->stack().RunIfFree([&] {
+  core_->stack().RunHereIfFree([&]() BYPASS_REQUIRES_TOKEN {
     result = Now::kPending;
     if (on_write_ || !error_.ok() || pcb_ == nullptr) {
       StartWrite(std::move(on_writable), data);  // completes it later with the error
@@ -160,7 +178,7 @@ EndpointImpl::Now EndpointImpl::WriteNow(Callback& on_writable, SliceBuffer* dat
     } else {
       on_write_ = std::move(on_writable);  // the rest goes out from OnSent
     }
-  });
+  }, After::kOffload);
   return result;
 }
 
@@ -397,25 +415,28 @@ void EndpointImpl::OnErr(void* arg, err_t err) {
 
 LwipEndpoint::IoResult LwipEndpoint::Read(absl::AnyInvocable<void(absl::Status)> on_read,
                                           SliceBuffer* buffer, ReadArgsParam) {
-  NoInlineCompletions not_in_caller;  // the EventEngine contract
+  // Completions of turns taken here are offloaded: the EventEngine contract.
 #if GRPC_BYPASS_EE_IO_RETURNS_BOOL
   const EndpointImpl::Now now = impl_->ReadNow(on_read, buffer);
-  if (now == EndpointImpl::Now::kNotTried) impl_->Read(std::move(on_read), buffer);
+  if (now == EndpointImpl::Now::kNotTried) {
+    impl_->Read(std::move(on_read), buffer, Stack::After::kOffload);
+  }
   return now == EndpointImpl::Now::kDone;
 #else
-  impl_->Read(std::move(on_read), buffer);
+  impl_->Read(std::move(on_read), buffer, Stack::After::kOffload);
 #endif
 }
 
 LwipEndpoint::IoResult LwipEndpoint::Write(absl::AnyInvocable<void(absl::Status)> on_writable,
                                            SliceBuffer* data, WriteArgsParam) {
-  NoInlineCompletions not_in_caller;
 #if GRPC_BYPASS_EE_IO_RETURNS_BOOL
   const EndpointImpl::Now now = impl_->WriteNow(on_writable, data);
-  if (now == EndpointImpl::Now::kNotTried) impl_->Write(std::move(on_writable), data);
+  if (now == EndpointImpl::Now::kNotTried) {
+    impl_->Write(std::move(on_writable), data, Stack::After::kOffload);
+  }
   return now == EndpointImpl::Now::kDone;
 #else
-  impl_->Write(std::move(on_writable), data);
+  impl_->Write(std::move(on_writable), data, Stack::After::kOffload);
 #endif
 }
 

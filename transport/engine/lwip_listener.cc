@@ -23,7 +23,7 @@ absl::StatusOr<int> ListenerImpl::Bind(const EventEngine::ResolvedAddress& addr)
   if (st.ok()) st = CanBind(core_->stack().config(), a);
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("bind ", ToString(addr), ": ", st.message()));
   absl::StatusOr<int> port = absl::InternalError("stack stopped");
-  core_->stack().RunSync([&] {
+  core_->stack().RunAndWait([&]() BYPASS_REQUIRES_TOKEN {
     if (started_) {
       port = absl::FailedPreconditionError("bind after the listener started");
       return;
@@ -49,7 +49,7 @@ absl::StatusOr<int> ListenerImpl::Bind(const EventEngine::ResolvedAddress& addr)
 
 absl::Status ListenerImpl::Start() {
   absl::Status st = absl::InternalError("stack stopped");
-  core_->stack().RunSync([&] {
+  core_->stack().RunAndWait([&]() BYPASS_REQUIRES_TOKEN {
     if (started_) {
       st = absl::FailedPreconditionError("listener already started");
       return;
@@ -100,8 +100,8 @@ err_t ListenerImpl::OnAccept(void* arg, tcp_pcb* pcb, err_t err) {
   return ERR_OK;
 }
 
-void ListenerImpl::Shutdown() {
-  core_->stack().RunSync([this] {
+void ListenerImpl::ShutdownAndWait() {
+  core_->stack().RunAndWait([this]() BYPASS_REQUIRES_TOKEN {
     for (tcp_pcb* pcb : pcbs_) {
       tcp_arg(pcb, nullptr);
       if (started_) tcp_accept(pcb, nullptr);

@@ -30,9 +30,12 @@ class ListenerImpl {
   ListenerImpl(EngineCore* core, EventEngine::Listener::AcceptCallback on_accept,
                absl::AnyInvocable<void(absl::Status)> on_shutdown,
                std::unique_ptr<MemoryAllocatorFactory> factory);
-  absl::StatusOr<int> Bind(const EventEngine::ResolvedAddress& addr);  // any thread
-  absl::Status Start();                                                // any thread
-  void Shutdown();                                                     // any thread, once
+  // Any thread. Each WAITS for its turn on the stack (Stack::RunAndWait): set-up calls.
+  absl::StatusOr<int> Bind(const EventEngine::ResolvedAddress& addr);
+  absl::Status Start();
+  // Any thread, once. WAITS for its turn on the stack, and for on_shutdown (on the executor)
+  // unless called on an executor thread or while accepts handed out are still running.
+  void ShutdownAndWait();
 
  private:
   // Shared with accepts handed out but not yet run: on_shutdown runs after the last of them.
@@ -44,20 +47,20 @@ class ListenerImpl {
     bool shut ABSL_GUARDED_BY(mu) = false;
     absl::AnyInvocable<void(absl::Status)> on_shutdown ABSL_GUARDED_BY(mu);
   };
-  static err_t OnAccept(void* arg, tcp_pcb* pcb, err_t err);
-  EngineCore* core_;
-  std::shared_ptr<AcceptState> state_;
-  std::unique_ptr<MemoryAllocatorFactory> factory_;
-  // Token holder only.
-  std::vector<tcp_pcb*> pcbs_;
-  bool started_ = false;
-  uint64_t accepted_ = 0;
+  // lwIP's accept callback (inside a pass: the token is held).
+  static err_t OnAccept(void* arg, tcp_pcb* pcb, err_t err) BYPASS_REQUIRES_TOKEN;
+  EngineCore* const core_;
+  const std::shared_ptr<AcceptState> state_;
+  const std::unique_ptr<MemoryAllocatorFactory> factory_;
+  std::vector<tcp_pcb*> pcbs_ ABSL_GUARDED_BY(stack_token);
+  bool started_ ABSL_GUARDED_BY(stack_token) = false;
+  uint64_t accepted_ ABSL_GUARDED_BY(stack_token) = 0;
 };
 
 class LwipListener : public EventEngine::Listener {
  public:
   explicit LwipListener(std::unique_ptr<ListenerImpl> impl) : impl_(std::move(impl)) {}
-  ~LwipListener() override { impl_->Shutdown(); }
+  ~LwipListener() override { impl_->ShutdownAndWait(); }  // may wait (ListenerImpl)
   absl::StatusOr<int> Bind(const EventEngine::ResolvedAddress& addr) override {
     return impl_->Bind(addr);
   }

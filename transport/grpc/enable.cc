@@ -197,21 +197,12 @@ void AddPollStats(StatsBuilder& b, Stack& stack) {
 }
 
 void AddLwipStats(StatsBuilder& b, Stack& stack) {
-  uint64_t runts = 0, input_errors = 0, tx_nomem = 0, tx_dropped = 0, tx_zero_copy = 0;
-  stack.RunSync([&] {  // the netif lives on the poll thread (0s once the stack has stopped)
-    const NetifCounters& nc = stack.netif().counters();
-    runts = nc.rx_runts.Get();
-    input_errors = nc.rx_input_errors.Get();
-    tx_nomem = nc.tx_nomem.Get();
-    tx_dropped = nc.tx_dropped.Get();
-    tx_zero_copy = nc.tx_zero_copy.Get();
-  });
-  b.add("netif.rx_runts", runts);
-  b.add("netif.rx_input_errors", input_errors);
-  b.add("netif.tx_nomem", tx_nomem);
-  b.add("netif.tx_dropped", tx_dropped);
-  b.add("netif.tx_zero_copy", tx_zero_copy);
-  const LwipStats l = stack.GetLwipStats();
+  const LwipStats l = stack.GetLwipStats();  // one turn on the stack
+  b.add("netif.rx_runts", l.netif_rx_runts);
+  b.add("netif.rx_input_errors", l.netif_rx_input_errors);
+  b.add("netif.tx_nomem", l.netif_tx_nomem);
+  b.add("netif.tx_dropped", l.netif_tx_dropped);
+  b.add("netif.tx_zero_copy", l.netif_tx_zero_copy);
   b.add("lwip.tcp_rx", l.tcp_rx);
   b.add("lwip.tcp_tx", l.tcp_tx);
   b.add("lwip.tcp_drop", l.tcp_drop);

@@ -35,6 +35,11 @@ bool g_lwip_initialised = false;  // lwip_init once per process (poll thread of 
 
 }  // namespace
 
+void StackToken::Fatal(const char* what) {
+  std::fprintf(stderr, "grpc-bypass: internal error: %s\n", what);
+  std::abort();
+}
+
 void ExitIfError(const absl::Status& st, const char* prefix) {
   if (st.ok()) return;
   std::fprintf(stderr, "%s: %s\n", prefix, std::string(st.message()).c_str());
@@ -163,16 +168,14 @@ void Stack::Stop() {
 // The token
 
 bool Stack::TryTakeToken() {
-  if (!token_.TryLock()) return false;
+  if (!stack_token.TryLock()) return false;
   dpdk::RegisterThread();  // the mempool cache for what this thread allocates and frees
-  holder_.store(std::this_thread::get_id(), std::memory_order_release);
   return true;
 }
 
 void Stack::TakeToken() {
-  token_.Lock();
+  stack_token.Lock();
   dpdk::RegisterThread();
-  holder_.store(std::this_thread::get_id(), std::memory_order_release);
 }
 
 Stack::Completions Stack::ReleaseToken() {
@@ -180,10 +183,10 @@ Stack::Completions Stack::ReleaseToken() {
   for (;;) {
     for (auto& fn : deferred_) done.push_back(std::move(fn));
     deferred_.clear();
-    holder_.store(std::thread::id(), std::memory_order_release);
-    token_.Unlock();
+    offload_turn_ = false;
+    stack_token.Unlock();
     // A command posted while we held the token would otherwise wait for the next pass. With
-    // the fence in Post(): either we see its flag here, or its poster sees the token free.
+    // the fence in QueueForHolder(): either we see its flag here, or its poster sees the token free.
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!has_commands_.load(std::memory_order_seq_cst) || !TryTakeToken()) return done;
     if (!stopped_) {
@@ -206,16 +209,22 @@ void Stack::SetScope(Scope scope) {
   scope_.store(new Scope(std::move(scope)), std::memory_order_release);
 }
 
-void Stack::RunCompletions(Completions fns) {
+void Stack::SetOffload(Offload offload) {
+  offload_.store(new Offload(std::move(offload)), std::memory_order_release);
+}
+
+void Stack::RunCompletions(Completions fns, After after) {
   if (fns.empty()) return;
+  Offload* offload = offload_.load(std::memory_order_acquire);
+  if (after == After::kOffload && offload != nullptr) {
+    for (auto& fn : fns) (*offload)(std::move(fn));
+    return;
+  }
   deferred_run_.fetch_add(fns.size(), std::memory_order_relaxed);
   for (auto& fn : fns) fn();
 }
 
-void Stack::Defer(absl::AnyInvocable<void()> fn) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  // (Callers hold the token: HoldsToken(), which the analysis cannot see.)
-  deferred_.push_back(std::move(fn));
-}
+void Stack::RunAfterTurn(absl::AnyInvocable<void()> fn) { deferred_.push_back(std::move(fn)); }
 
 uint32_t Stack::Poll() {
   uint32_t work = 0;
@@ -224,38 +233,45 @@ uint32_t Stack::Poll() {
     if (!stopped_) work = PassLocked();
     Completions done = ReleaseToken();
     work += static_cast<uint32_t>(done.size());
-    RunCompletions(std::move(done));
+    RunCompletions(std::move(done), After::kHere);
   });
   return work;
 }
 
-Stack::Turn Stack::TryTurn(absl::FunctionRef<void()> fn) {
+Stack::Turn Stack::TryTurn(absl::FunctionRef<void()> fn, After after) {
   Turn turn = Turn::kBusy;
   InScope([&] {
     if (!TryTakeToken()) return;
     turn = stopped_ ? Turn::kStopped : Turn::kRan;
     if (turn == Turn::kRan) {
+      offload_turn_ = after == After::kOffload;
       fn();
       CommandStage();
       TxStage();
     }
-    RunCompletions(ReleaseToken());
+    RunCompletions(ReleaseToken(), after);
   });
   return turn;
 }
 
-Stack::Turn Stack::RunHere(absl::FunctionRef<void()> fn) {
+Stack::Turn Stack::RunHere(absl::FunctionRef<void()> fn, After after) {
   if (HoldsToken()) {
+    // Nested in this thread's own turn: that turn's completions run where it says, and
+    // offloaded as well if this call asks for it.
+    stack_token.AssertHeld();
+    const bool outer = offload_turn_;
+    offload_turn_ = outer || after == After::kOffload;
     fn();
+    offload_turn_ = outer;
     return Turn::kRan;
   }
-  const Turn turn = TryTurn(fn);
+  const Turn turn = TryTurn(fn, after);
   if (turn == Turn::kRan) inline_runs_.fetch_add(1, std::memory_order_relaxed);
   return turn;
 }
 
-bool Stack::Run(absl::AnyInvocable<void()> fn) {
-  switch (RunHere([&fn] { fn(); })) {  // `fn` stays intact when it did not run
+bool Stack::RunHereOrQueue(absl::AnyInvocable<void()> fn, After after) {
+  switch (RunHere([&fn] { fn(); }, after)) {  // `fn` stays intact when it did not run
     case Turn::kRan:
       return true;
     case Turn::kStopped:
@@ -264,7 +280,7 @@ bool Stack::Run(absl::AnyInvocable<void()> fn) {
       break;
   }
   posted_runs_.fetch_add(1, std::memory_order_relaxed);
-  if (Post(std::move(fn))) return true;
+  if (QueueForHolder(std::move(fn), after)) return true;
   // Refused: the stack is shutting down (Background's last pass holds the token). Wait for
   // it, so that when this returns false lwIP will never call back again.
   TakeToken();
@@ -272,9 +288,22 @@ bool Stack::Run(absl::AnyInvocable<void()> fn) {
   return false;
 }
 
-bool Stack::RunIfFree(absl::FunctionRef<void()> fn) { return RunHere(fn) == Turn::kRan; }
+bool Stack::RunHereIfFree(absl::FunctionRef<void()> fn, After after) {
+  return RunHere(fn, after) == Turn::kRan;
+}
 
-bool Stack::Post(absl::AnyInvocable<void()> fn) {
+bool Stack::RunAfterStop(absl::FunctionRef<void()> fn, After after) {
+  TakeToken();  // free for good once stopped (Background's last pass released it)
+  const bool stopped = stopped_;
+  if (stopped) {
+    offload_turn_ = after == After::kOffload;
+    fn();
+  }
+  RunCompletions(ReleaseToken(), after);
+  return stopped;
+}
+
+bool Stack::QueueForHolder(absl::AnyInvocable<void()> fn, After after) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return false;
@@ -284,16 +313,18 @@ bool Stack::Post(absl::AnyInvocable<void()> fn) {
   // The holder may have released the token before it saw the flag (ReleaseToken): then the
   // token is free now and the poster runs the commands itself, else the holder runs them.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (!HoldsToken()) TryTurn([] {});
+  if (!HoldsToken()) TryTurn([] {}, after);
   return true;
 }
 
-bool Stack::RunSync(absl::AnyInvocable<void()> fn) {
+bool Stack::RunAndWait(absl::AnyInvocable<void()> fn, After after) {
   absl::Notification done;
-  if (!Run([&fn, &done] {
-        fn();
-        done.Notify();
-      })) {
+  if (!RunHereOrQueue(
+          [&fn, &done] {
+            fn();
+            done.Notify();
+          },
+          after)) {
     return false;
   }
   done.WaitForNotification();
@@ -355,14 +386,14 @@ void Stack::Background() {
       static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
   while (!stop_requested_.load(std::memory_order_acquire)) {
     if (has_commands_.load(std::memory_order_seq_cst) &&
-        holder_.load(std::memory_order_seq_cst) == std::thread::id()) {
+        !stack_token.Busy()) {
       // Commands posted for a free token (Post woke us): run them now, whoever else spins
       // (a spinner would run them on its next pass, but it may be waiting for this very
       // core). Block returns at once in this state, so the branches below would loop without
       // yielding until the scheduler's tick: seen holding the client's core 4.7 ms.
       background_passes_.Inc();
       if (Poll() == 0) {
-        // The token was not free after all: its holder is between clearing holder_ and
+        // The token was not free after all: its holder is between clearing its id and
         // unlocking (ReleaseToken), maybe preempted on this core, and runs the commands once
         // it has unlocked. Get out of its way: sleep, do not spin.
         Block(kMinSleep, /*use_interrupts=*/false, /*skip_if_commands=*/false);
@@ -458,7 +489,7 @@ void Stack::Background() {
   FlushTx();
   stopped_ = true;
   Completions done = ReleaseToken();
-  InScope([&] { RunCompletions(std::move(done)); });
+  InScope([&] { RunCompletions(std::move(done), After::kHere); });
   // Frames still queued in the device are freed by its destructor.
 }
 
@@ -476,7 +507,7 @@ bool Stack::Block(absl::Duration timeout, bool use_interrupts, bool skip_if_comm
   // thread runs it when it releases the token, so sleep (never spin on a token whose holder
   // may be preempted on this very core).
   const bool run_now = skip_if_commands && has_commands_.load(std::memory_order_seq_cst) &&
-                       holder_.load(std::memory_order_seq_cst) == std::thread::id();
+                       !stack_token.Busy();
   if (!run_now && !stop_requested_.load(std::memory_order_seq_cst)) {
     const timespec ts = absl::ToTimespec(timeout);
     if (ppoll(fds.data(), fds.size(), &ts, nullptr) > 0) {
@@ -609,7 +640,15 @@ uint32_t LwipStats::Used(const std::string& pool) const {
 
 LwipStats Stack::GetLwipStats() {
   LwipStats s{};
-  RunSync([&s] {
+  RunAndWait([this, &s]() BYPASS_REQUIRES_TOKEN {
+    if (netif_ != nullptr) {
+      const NetifCounters& nc = netif_->counters();
+      s.netif_rx_runts = nc.rx_runts.Get();
+      s.netif_rx_input_errors = nc.rx_input_errors.Get();
+      s.netif_tx_nomem = nc.tx_nomem.Get();
+      s.netif_tx_dropped = nc.tx_dropped.Get();
+      s.netif_tx_zero_copy = nc.tx_zero_copy.Get();
+    }
     for (int i = 0; i < MEMP_MAX; ++i) {
       const stats_mem* m = ::lwip_stats.memp[i];
       if (m == nullptr) continue;
@@ -664,8 +703,7 @@ std::string Stack::Summary() {
   }
   LwipStats l = GetLwipStats();
   PollStats p = poll_stats();
-  uint64_t zero_copy = 0;  // (stays 0 once the stack has stopped)
-  RunSync([&] { zero_copy = netif().counters().tx_zero_copy.Get(); });
+  const uint64_t zero_copy = l.netif_tx_zero_copy;
   return absl::StrFormat(
       "grpc-bypass: dpdk rx %d pkts/%d B tx %d pkts/%d B (%d without a copy) drops %d nombuf "
       "%d tx_retries %d | lwip tcp rx %d tx %d drop %d pcbs %d | poll iterations %d idle %d%%",

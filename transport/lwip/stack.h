@@ -3,16 +3,16 @@
 //
 // lwIP (NO_SYS=1) and the port queues are run by one thread at a time: the holder of the
 // stack token. Any thread may take a free token: a gRPC poller waiting for an event (Poll()
-// in a spin), a thread writing (Run()), or the background poller that keeps the stack going
+// in a spin), a thread writing (RunHereOrQueue()), or the background poller that keeps the stack going
 // when no one else polls (timers, frames while every application thread is busy). A pass of
 // the poll loop is five named stages, each returning the work it did:
 //   rx (rx_burst on every port) -> input (frames into lwIP) -> commands (work posted while
 //   the token was taken) -> timers (lwIP timeouts, link state) -> tx (one flush).
-// What a pass completes (Defer(): endpoint read/write completions) runs on the same thread
-// right after it releases the token: run to completion, no executor in between.
+// What a pass completes (RunAfterTurn(): endpoint read/write completions) runs on the same
+// thread right after it releases the token: run to completion, no executor in between.
 //
 // Idle: the background poller spins for IdleConfig::spin, then blocks on the ports' RX
-// interrupt fds (where the PMD has them) or in growing sleeps, and a Post() wakes it at once.
+// interrupt fds (where the PMD has them) or in growing sleeps, and queued work wakes it.
 // While another thread spins on the stack (BeginSpin/EndSpin) it only ticks the timers.
 #ifndef GRPC_BYPASS_TRANSPORT_LWIP_STACK_H
 #define GRPC_BYPASS_TRANSPORT_LWIP_STACK_H
@@ -36,6 +36,7 @@
 #include "transport/dpdk/port.h"
 #include "transport/lwip/config.h"
 #include "transport/lwip/netif.h"
+#include "transport/lwip/token.h"
 
 namespace grpc_bypass {
 
@@ -43,8 +44,8 @@ struct PollStats {
   uint64_t iterations, idle_iterations, sleeps;
   uint64_t rx_frames, input_frames, commands, timer_runs, tx_frames;
   uint64_t deferred_run;      // completions run by the thread whose pass produced them
-  uint64_t inline_runs;       // Run() calls done at once on the caller's thread
-  uint64_t posted_runs;       // Run() calls handed to the token holder (token busy)
+  uint64_t inline_runs;       // RunHere...() calls done at once on the caller's thread
+  uint64_t posted_runs;       // RunHereOrQueue() calls queued for the holder (token busy)
   uint64_t background_passes; // passes made by the background poller
   uint64_t spin_passes;       // passes made between BeginSpin() and EndSpin()
   uint64_t wakeups;           // the background poller woken (posted work, interrupt)
@@ -52,7 +53,7 @@ struct PollStats {
   uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
 };
 
-// lwIP's own counters (memp pools and the heap), read on the poll thread.
+// lwIP's own counters (memp pools, the heap, protocols) and the netif's, read in one turn.
 struct LwipStats {
   struct Pool {
     std::string name;
@@ -62,6 +63,9 @@ struct LwipStats {
   uint64_t heap_used, heap_max, heap_err;
   uint64_t tcp_rx, tcp_tx, tcp_drop, tcp_chkerr, tcp_memerr;
   uint64_t ip_drop, ip_opterr, ip_fragerr, ip_proterr, link_drop;
+  // The netif's own (NetifCounters; 0 once the stack has stopped).
+  uint64_t netif_rx_runts, netif_rx_input_errors, netif_tx_nomem, netif_tx_dropped,
+      netif_tx_zero_copy;
   uint32_t Used(const std::string& pool) const;  // 0 if unknown
 };
 
@@ -79,35 +83,57 @@ class Stack {
 
   // Ends the background poller and releases lwIP's interface; idempotent. Posted commands
   // not yet run are run first. Not while holding the token. Afterwards Poll() does nothing
-  // and Run()/Post() return false.
+  // and the dispatch calls return false.
   void Stop();
 
-  // ---- taking turns on the stack (any thread) ---------------------------------------------
-  // One pass of the poll loop if the token is free (else 0: another thread is polling), then
-  // the completions it produced, on this thread. Returns the work done.
-  uint32_t Poll() ABSL_LOCKS_EXCLUDED(token_, mu_);
-  // Runs `fn` under the token: at once on this thread if the token is free or already held
-  // here (then flushes TX and runs what `fn` deferred, on this thread, before returning), or
-  // else hands it to the holder (FIFO with Post). False if the stack has stopped (`fn` is
+  // ---- taking turns on the stack: the dispatch API (any thread) ---------------------------
+  // Where a closure runs is in the name. Closures that run under the token are lambdas marked
+  // BYPASS_REQUIRES_TOKEN (token.h). "Here" means on the calling thread, before the call
+  // returns, followed by the posted commands, a TX flush and then, once the token is
+  // released, the completions the turn produced (run to completion). `after` says where those
+  // completions go: kHere (this thread) or kOffload (the offload set by SetOffload: for
+  // turns taken inside a public EventEngine call, which must not run callbacks in its caller).
+  enum class After { kHere, kOffload };
+
+  // One pass of the poll loop here if the token is free (else 0: another thread is polling).
+  // Returns the work done (frames, commands, completions).
+  uint32_t Poll() ABSL_LOCKS_EXCLUDED(stack_token, mu_);
+  // Here if the token is free or already held here; else queued for the holder, which runs it
+  // in its next command stage (FIFO). Never waits. False if the stack has stopped (`fn` is
   // destroyed without running).
-  bool Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
-  // Runs `fn` as Run() does when the token is free or already held here; false, without
-  // running it, when another thread holds the token or the stack has stopped. Nothing is
-  // allocated (`fn` is only borrowed): for per-operation calls on the caller's thread.
-  bool RunIfFree(absl::FunctionRef<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
-  // Always hands `fn` to the next pass (FIFO). False if the stack has stopped.
-  bool Post(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
-  // Run() and wait for `fn` to have run. False if the stack has stopped.
-  bool RunSync(absl::AnyInvocable<void()> fn);
-  // Token holder only: runs `fn` on this thread once the token is released (completions).
-  void Defer(absl::AnyInvocable<void()> fn);
-  // Token holder only: hands the frames queued so far to the ports now rather than at the end
+  bool RunHereOrQueue(absl::AnyInvocable<void()> fn, After after = After::kHere)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Here, or not at all: false, without running `fn`, when another thread holds the token or
+  // the stack has stopped. Never waits; `fn` is only borrowed (nothing is allocated): for
+  // per-operation calls on the caller's thread.
+  bool RunHereIfFree(absl::FunctionRef<void()> fn, After after = After::kHere)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // RunHereOrQueue, then WAITS until `fn` has run: for at most the holder's current pass when
+  // the token is busy (nothing under the token blocks on anything else). For set-up and
+  // teardown calls (bind, listen, close, statistics), never on the per-RPC path. False if the
+  // stack has stopped.
+  bool RunAndWait(absl::AnyInvocable<void()> fn, After after = After::kHere);
+  // Once the stack has stopped (every dispatch call above returned false): runs `fn` here as
+  // the token holder, for cleanup that must not wait for a pass that never comes. `fn` must
+  // not call lwIP (it never runs again). False, without running it, while the stack runs.
+  bool RunAfterStop(absl::FunctionRef<void()> fn, After after = After::kHere);
+  // Token holder: `fn` runs once this turn has released the token (a completion), where the
+  // turn's `after` says: on this thread, or offloaded.
+  void RunAfterTurn(absl::AnyInvocable<void()> fn) BYPASS_REQUIRES_TOKEN;
+  // Token holder: whether this turn offloads its completions (After::kOffload).
+  bool OffloadsCompletions() const BYPASS_REQUIRES_TOKEN { return offload_turn_; }
+  // Token holder: hands the frames queued so far to the ports now rather than at the end
   // of the turn (a bulk writer, so that the peer starts on the first frames while later ones
   // are built). Runs no lwIP input (frames to our own address wait for the TX stage), so no
   // lwIP callback runs inside it. Returns the frames sent.
-  uint32_t FlushTx() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  uint32_t FlushTx() BYPASS_REQUIRES_TOKEN;
   // True on the thread that holds the token now.
-  bool HoldsToken() const { return holder_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
+  bool HoldsToken() const { return stack_token.HeldHere(); }
+
+  // Where After::kOffload completions go (an executor). Set once, before traffic; until
+  // then they run here.
+  using Offload = absl::AnyInvocable<void(absl::AnyInvocable<void()>)>;
+  void SetOffload(Offload offload);
 
   // A waiting thread (a gRPC poller) that busy-polls the stack says so, so that the
   // background poller does not spin beside it. At most one spinner at a time: false if
@@ -127,12 +153,12 @@ class Stack {
 
   const StackConfig& config() const { return config_; }
   dpdk::Device& device() { return *device_; }
-  DpdkNetif& netif() ABSL_NO_THREAD_SAFETY_ANALYSIS { return *netif_; }  // token holder
+  DpdkNetif& netif() BYPASS_REQUIRES_TOKEN { return *netif_; }
   const std::vector<std::unique_ptr<dpdk::Port>>& ports() const { return ports_; }
 
   PollStats poll_stats() const;           // any thread
-  LwipStats GetLwipStats();              // any thread (takes the token)
-  std::string Summary();                  // one line for logs and shutdown
+  LwipStats GetLwipStats();              // any thread; waits (RunAndWait)
+  std::string Summary();                  // one line for logs and shutdown; waits (RunAndWait)
   // One line per port: name, MAC, MTU, queues, link, and the offloads in use.
   std::vector<std::string> DescribePorts() const;
 
@@ -140,27 +166,30 @@ class Stack {
   explicit Stack(const StackConfig& config) : config_(config) {}
   absl::Status Init();
   void Background();  // the background poller's loop
-  uint32_t PassLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(token_);
-  uint32_t RxStage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(token_);
-  uint32_t InputStage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(token_);
-  uint32_t CommandStage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(token_) ABSL_LOCKS_EXCLUDED(mu_);
-  uint32_t TimerStage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(token_);
-  uint32_t TxStage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(token_);
-  bool TryTakeToken() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true, token_);
-  void TakeToken() ABSL_EXCLUSIVE_LOCK_FUNCTION(token_);
+  uint32_t PassLocked() BYPASS_REQUIRES_TOKEN;
+  uint32_t RxStage() BYPASS_REQUIRES_TOKEN;
+  uint32_t InputStage() BYPASS_REQUIRES_TOKEN;
+  uint32_t CommandStage() BYPASS_REQUIRES_TOKEN ABSL_LOCKS_EXCLUDED(mu_);
+  uint32_t TimerStage() BYPASS_REQUIRES_TOKEN;
+  uint32_t TxStage() BYPASS_REQUIRES_TOKEN;
+  bool TryTakeToken() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true, stack_token);
+  void TakeToken() ABSL_EXCLUSIVE_LOCK_FUNCTION(stack_token);
+  // Callbacks to run after a pass (RunAfterTurn). Inline storage: a pass usually completes
+  // one or two operations, and this keeps the per-RPC path free of heap allocation for it.
+  using Completions = absl::InlinedVector<absl::AnyInvocable<void()>, 4>;
   // Releases the token and returns the completions to run; commands posted meanwhile are
   // run first (retaking the token if it is free), so that none waits for the next pass.
-  // Callbacks to run after a pass (Defer). Inline storage: a pass usually completes one or
-  // two operations, and this keeps the per-RPC path free of heap allocation for the list.
-  using Completions = absl::InlinedVector<absl::AnyInvocable<void()>, 4>;
-  Completions ReleaseToken() ABSL_UNLOCK_FUNCTION(token_);
-  void RunCompletions(Completions fns);
+  Completions ReleaseToken() ABSL_UNLOCK_FUNCTION(stack_token);
+  void RunCompletions(Completions fns, After after);
+  // Queues `fn` for the holder's command stage; if the token turns out free (its holder
+  // released it before seeing the command), takes a turn here to run it. False if stopping.
+  bool QueueForHolder(absl::AnyInvocable<void()> fn, After after) ABSL_LOCKS_EXCLUDED(mu_);
   // Takes the token if it is free and runs `fn`, the posted commands and a TX flush, then
-  // the completions, on this thread.
+  // the completions (where `after` says), on this thread.
   enum class Turn { kBusy, kRan, kStopped };
-  Turn TryTurn(absl::FunctionRef<void()> fn);
+  Turn TryTurn(absl::FunctionRef<void()> fn, After after);
   // `fn` at once if the token is held here, else TryTurn (counted as an inline run).
-  Turn RunHere(absl::FunctionRef<void()> fn);
+  Turn RunHere(absl::FunctionRef<void()> fn, After after);
   void InScope(absl::FunctionRef<void()> fn);
   // Background poller: blocks until woken, an RX interrupt, or `timeout`. True if an RX
   // interrupt fd was readable. Returns at once when commands wait and holder_ is clear,
@@ -175,27 +204,27 @@ class Stack {
   std::thread thread_;
   sigset_t rx_signals_;  // signals DPDK's PMDs installed (net_tap RX): the poller's alone
 
-  // The token and what it guards.
-  absl::Mutex token_;
-  std::atomic<std::thread::id> holder_{};
-  std::unique_ptr<DpdkNetif> netif_ ABSL_GUARDED_BY(token_);
-  bool stopped_ ABSL_GUARDED_BY(token_) = false;  // netif gone: passes do nothing
-  rte_mbuf* rx_[dpdk::kBurst * 4] ABSL_GUARDED_BY(token_);
-  uint16_t rx_count_ ABSL_GUARDED_BY(token_) = 0;
-  uint32_t last_ms_ ABSL_GUARDED_BY(token_) = 0;
-  uint64_t next_slow_tick_ ABSL_GUARDED_BY(token_) = 0;  // TSC of the next link check
-  std::vector<absl::AnyInvocable<void()>> running_ ABSL_GUARDED_BY(token_);
-  Completions deferred_ ABSL_GUARDED_BY(token_);
+  // What the token (token.h) guards here.
+  std::unique_ptr<DpdkNetif> netif_ ABSL_GUARDED_BY(stack_token);
+  bool stopped_ ABSL_GUARDED_BY(stack_token) = false;  // netif gone: passes do nothing
+  rte_mbuf* rx_[dpdk::kBurst * 4] ABSL_GUARDED_BY(stack_token);
+  uint16_t rx_count_ ABSL_GUARDED_BY(stack_token) = 0;
+  uint32_t last_ms_ ABSL_GUARDED_BY(stack_token) = 0;
+  uint64_t next_slow_tick_ ABSL_GUARDED_BY(stack_token) = 0;  // TSC of the next link check
+  std::vector<absl::AnyInvocable<void()>> running_ ABSL_GUARDED_BY(stack_token);
+  Completions deferred_ ABSL_GUARDED_BY(stack_token);
+  bool offload_turn_ ABSL_GUARDED_BY(stack_token) = false;  // this turn's After::kOffload
+  std::atomic<Offload*> offload_{nullptr};  // set once, never freed (lives with the process)
 
   // Commands for the next pass.
   absl::Mutex mu_;
   std::vector<absl::AnyInvocable<void()>> commands_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // Post() refuses work from then on
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // QueueForHolder() refuses work from then on
   std::atomic<bool> stop_requested_{false};      // the loop's exit check, without the lock
   std::atomic<bool> has_commands_{false};
 
   // The background poller's sleep (Block) and the spinner.
-  int wake_fd_ = -1;                      // eventfd: Post() and EndSpin(idle) wake the sleeper
+  int wake_fd_ = -1;                      // eventfd: queued work and EndSpin(idle) wake the sleeper
   std::atomic<bool> sleeping_{false};
   std::atomic<std::thread::id> spinner_{};  // the thread between BeginSpin and EndSpin
   std::atomic<bool> spin_in_background_{true};
