@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "transport/lwip/idle_policy.h"
 
 namespace grpc_bypass::engine {
 namespace {
@@ -80,7 +81,7 @@ void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> qu
   if (!workers_poll_.load(std::memory_order_relaxed) || spin <= absl::ZeroDuration()) return;
   auto waiters = [this] { return grpc_waiters_.load(std::memory_order_acquire) > 0; };
   if (waiters() || !stack_->BeginSpin()) return;  // a gRPC waiter or another thread spins
-  absl::Time deadline = absl::Now() + spin;
+  IdlePolicy policy(spin);  // (transport/lwip/idle_policy.h: the same as every poller's)
   bool idle = false;
   while (!queued() && !waiters()) {
     uint32_t work;
@@ -88,17 +89,12 @@ void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> qu
       PollingScope scope(this);  // EventEngine::Run from what this pass completes: here
       work = stack_->Poll();
     }
-    const absl::Time now = absl::Now();
-    if (work > 0) {
-      deadline = now + spin;
-    } else if (now >= deadline) {
+    const IdlePolicy::Next next = policy.After(work);
+    if (next == IdlePolicy::Next::kIdle) {
       idle = true;
       break;
     }
-    // Threads that share the core (one this pass woke, a caller waiting for a completion) run
-    // now rather than at the scheduler's next tick; alone on the core this returns at once.
-    // As the pollset bridge's spinner does (transport/grpc/pollset_bridge.cc).
-    if (work == 0) sched_yield();
+    if (next == IdlePolicy::Next::kYield) sched_yield();
   }
   stack_->EndSpin(idle);
 }

@@ -14,7 +14,6 @@
 #include <grpc/support/sync.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -23,14 +22,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "transport/engine/engine_core.h"
+#include "transport/lwip/idle_policy.h"
 
 namespace grpc_bypass {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 engine::EngineCore* g_core = nullptr;
-Clock::duration g_spin{};
+absl::Duration g_spin;  // BYPASS_POLL_US
 grpc_pollset_vtable g_posix;    // what we wrap (epoll1 through the posix vtable)
 grpc_pollset_vtable g_vtable;
 // The pollset the one spinning thread waits on, and whether it was kicked since. Set and
@@ -77,18 +75,15 @@ absl::Status Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
 
 enum class SpinEnd { kKicked, kIdle };
 
-// Spins on the stack until the pollset is kicked, another waiter is, `spin` has passed since
-// the last work, or the deadline.
+// Spins on the stack until the pollset is kicked, the idle policy says idle (g_spin since
+// the last work), or the deadline.
 SpinEnd Spin(grpc_core::Timestamp deadline) {
   const int64_t left_ms = pollset_abi::MillisUntil(deadline);
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point hard_end =
-      left_ms > 3600 * 1000 ? Clock::time_point::max()
-                            : start + std::chrono::milliseconds(std::max<int64_t>(0, left_ms));
-  Clock::time_point end = std::min(hard_end, start + g_spin);
+  const absl::Time hard_end = left_ms > 3600 * 1000
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + absl::Milliseconds(std::max<int64_t>(0, left_ms));
   Stack& stack = g_core->stack();
-  constexpr Clock::duration kBusyYield = std::chrono::microseconds(20);
-  Clock::time_point last_yield = start;
+  IdlePolicy policy(g_spin);
   for (;;) {
     uint32_t work;
     {
@@ -103,19 +98,15 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
       }
     }
     if (g_kicked.load(std::memory_order_acquire)) return SpinEnd::kKicked;
-    const Clock::time_point now = Clock::now();
-    if (work > 0) end = std::min(hard_end, now + g_spin);
+    const IdlePolicy::Next next = policy.After(work);
+    if (next == IdlePolicy::Next::kIdle || absl::Now() >= hard_end) return SpinEnd::kIdle;
+    // A waiter this thread's work kicked must get the core at once (on a small machine it
+    // shares this one): yield now as well.
     const bool woke_other = g_kicked_other.exchange(false, std::memory_order_acq_rel);
-    if (work == 0 || woke_other || now - last_yield > kBusyYield) {
-      // Threads of this process that share the core (a waiter we just woke, an application
-      // thread woken by a timer, a pacer) run now, not when the scheduler's tick preempts
-      // the spinner (up to 4 ms later); alone on the core this returns at once. Also while
-      // busy, every kBusyYield.
+    if (next == IdlePolicy::Next::kYield || woke_other) {
       if (woke_other) g_yields_for_others.fetch_add(1, std::memory_order_relaxed);
       sched_yield();
-      last_yield = now;
     }
-    if (now >= end) return SpinEnd::kIdle;
   }
 }
 
@@ -168,7 +159,7 @@ absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin)
         "without them"));
   }
   g_core = core;
-  g_spin = std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(spin));
+  g_spin = spin;
   g_posix = grpc_posix_pollset_vtable;
   g_vtable = g_posix;
   g_vtable.init = Init;

@@ -26,6 +26,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "transport/dpdk/eal.h"
+#include "transport/lwip/idle_policy.h"
 
 namespace grpc_bypass {
 namespace {
@@ -357,65 +358,38 @@ void Stack::Wake() {
 // ---------------------------------------------------------------------------------------
 // The background poller
 
+// While another thread spins, the background poller looks every `period` whether it still
+// does, and takes the ports over when no one has spun for kGap (a spinner left to run an
+// application event and did not come back: busy sync-server threads); for kHot after such a
+// takeover found frames waiting it looks 20 times as often. No wake-up per event in
+// ping-pong. The period grows from kPeriod to kPeriodMax while takeovers find nothing
+// waiting (the spinner keeps coming back: each look is a wake-up, and on a shared core a
+// preemption of the spinner), and is back at kPeriod once one finds frames.
+struct Stack::SpinnerWatch {
+  static constexpr absl::Duration kPeriod = absl::Milliseconds(1);
+  static constexpr absl::Duration kPeriodMax = absl::Milliseconds(4);
+  static constexpr absl::Duration kGap = absl::Microseconds(50);
+  static constexpr absl::Duration kHot = absl::Milliseconds(100);
+  absl::Duration period = kPeriod;
+  absl::Time hot_until = absl::InfinitePast();
+  bool watched = false;  // the last loop saw a spinner
+};
+
 void Stack::Background() {
-  constexpr absl::Duration kMinSleep = absl::Microseconds(50);
   constexpr absl::Duration kTimerTick = absl::Milliseconds(10);  // lwIP's TCP timer
-  // While another thread spins, the background poller looks every kWatch whether it still
-  // does, and takes the ports over when no one has spun for a gap of 50 us (a spinner left
-  // to run an application event and did not come back: busy sync-server threads); for
-  // 100 ms after such a takeover found frames waiting it looks 20 times as often. No
-  // wake-up per event in ping-pong.
-  // The watch grows from kWatch to kWatchMax while takeovers find nothing waiting (the
-  // spinner keeps coming back: each look is a wake-up, and on a shared core a preemption of
-  // the spinner), and is back at kWatch once one finds frames.
-  constexpr absl::Duration kWatch = absl::Milliseconds(1);
-  constexpr absl::Duration kWatchMax = absl::Milliseconds(4);
-  absl::Duration watch = kWatch;
-  const uint64_t gap_tsc = rte_get_tsc_hz() / 20000;  // 50 us
-  const uint64_t hot_tsc = rte_get_tsc_hz() / 10;     // 100 ms
-  uint64_t hot_until = 0;
-  bool watched = false;
+  IdlePolicy idle(config_.idle.spin, config_.idle.sleep, config_.idle.spin_forever);
+  SpinnerWatch watch;
   bool interrupt_pending = false, interrupt_unanswered = false;
-  const uint64_t busy_yield_tsc = rte_get_tsc_hz() / 50000;  // 20 us
-  uint64_t last_yield = 0;
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
-  uint64_t idle_since = 0;
-  absl::Duration sleep = kMinSleep;
-  const uint64_t spin_tsc =
-      static_cast<uint64_t>(absl::ToDoubleSeconds(config_.idle.spin) * rte_get_tsc_hz());
   while (!stop_requested_.load(std::memory_order_acquire)) {
-    if (has_commands_.load(std::memory_order_seq_cst) &&
-        !stack_token.Busy()) {
-      // Commands posted for a free token (Post woke us): run them now, whoever else spins
-      // (a spinner would run them on its next pass, but it may be waiting for this very
-      // core). Block returns at once in this state, so the branches below would loop without
-      // yielding until the scheduler's tick: seen holding the client's core 4.7 ms.
-      background_passes_.Inc();
-      if (Poll() == 0) {
-        // The token was not free after all: its holder is between clearing its id and
-        // unlocking (ReleaseToken), maybe preempted on this core, and runs the commands once
-        // it has unlocked. Get out of its way: sleep, do not spin.
-        Block(kMinSleep, /*use_interrupts=*/false, /*skip_if_commands=*/false);
-      }
+    if (has_commands_.load(std::memory_order_seq_cst) && !stack_token.Busy()) {
+      RunQueuedCommands();
       continue;
     }
-    if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
-      // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
-      idle_since = 0;
-      watched = true;
-      Block(rte_get_tsc_cycles() < hot_until ? kWatch / 20 : watch, /*use_interrupts=*/false);
-      watch = std::min(watch * 2, kWatchMax);
+    if (WatchSpinner(watch)) {
+      idle.Restart();
       continue;
-    }
-    if (watched) {
-      // The spinner left to run an event; it usually spins again within microseconds.
-      const uint64_t since = rte_get_tsc_cycles() - last_spin_end_tsc_.load(std::memory_order_acquire);
-      if (since < gap_tsc) {
-        Block(absl::Nanoseconds(static_cast<int64_t>((gap_tsc - since) * 1e9 / rte_get_tsc_hz())),
-              /*use_interrupts=*/false);
-        continue;
-      }
     }
     const uint32_t work = Poll();
     background_passes_.Inc();
@@ -424,41 +398,25 @@ void Stack::Background() {
     // arrive late): sleep once instead of waking on the same fd again at once.
     if (interrupt_pending && work == 0) interrupt_unanswered = true;
     interrupt_pending = false;
-    if (watched && work > 0) {
-      // It did not come back and frames were waiting (busy sync-server threads): look more
-      // often for a while.
+    if (watch.watched && work > 0) {
+      // It did not come back and frames were waiting: look more often for a while.
       takeovers_.fetch_add(1, std::memory_order_relaxed);
-      hot_until = rte_get_tsc_cycles() + hot_tsc;
-      watch = kWatch;
+      watch.hot_until = absl::Now() + SpinnerWatch::kHot;
+      watch.period = SpinnerWatch::kPeriod;
     }
-    watched = false;
-    if (work > 0) {
-      idle_since = 0;
-      sleep = kMinSleep;
-      // Busy for a while: let threads sharing this core run (an application thread this
-      // pass woke), rather than at the scheduler's next tick; alone on the core this returns
-      // at once.
-      const uint64_t now = rte_get_tsc_cycles();
-      if (!config_.idle.spin_forever && now - last_yield > busy_yield_tsc) {
+    watch.watched = false;
+    if (work == 0) idle_iterations_.Inc();
+    switch (idle.After(work, spin_in_background_.load(std::memory_order_relaxed))) {
+      case IdlePolicy::Next::kPoll:
+        continue;
+      case IdlePolicy::Next::kPause:
+        rte_pause();
+        continue;
+      case IdlePolicy::Next::kYield:
         sched_yield();
-        last_yield = now;
-      }
-      continue;
-    }
-    idle_iterations_.Inc();
-    if (config_.idle.spin_forever) {
-      rte_pause();
-      continue;
-    }
-    const uint64_t tsc = rte_get_tsc_cycles();
-    if (idle_since == 0) idle_since = tsc;
-    if (tsc - idle_since < spin_tsc && spin_in_background_.load(std::memory_order_relaxed)) {
-      // Yield on every empty pass, as gRPC's spinning pollers do: an application thread on
-      // this core that a timer woke (a pacer) runs now. With rte_pause alone this loop held
-      // the core for its whole slice (seen: 2.8-4.2 ms, open-loop p99 in milliseconds).
-      // Alone on the core, sched_yield returns at once.
-      sched_yield();
-      continue;
+        continue;
+      case IdlePolicy::Next::kIdle:
+        break;
     }
     sleeps_.Inc();
     if (interrupts && !interrupt_unanswered) {
@@ -468,12 +426,44 @@ void Stack::Background() {
     interrupt_unanswered = false;
     // (A TX backlog that tx_burst did not take is retried after the sleep: a ring that stays
     // full, or a link that is down, must not turn this into a busy loop.)
-    Block(sleep, /*use_interrupts=*/false);
-    // Up to IdleConfig::sleep; after a second without work twice that (an idle server's
-    // wake-ups are its whole cost).
-    const bool deep = rte_get_tsc_cycles() - idle_since > rte_get_tsc_hz();
-    sleep = std::min(sleep * 2, deep ? 2 * config_.idle.sleep : config_.idle.sleep);
+    Block(idle.NextSleep(), /*use_interrupts=*/false);
   }
+  FinalTurn();
+}
+
+void Stack::RunQueuedCommands() {
+  // Commands queued for a free token (their poster woke us): run them now, whoever else
+  // spins (a spinner would run them on its next pass, but it may be waiting for this very
+  // core). Block returns at once in this state, so the loop would spin without yielding
+  // until the scheduler's tick: seen holding the client's core 4.7 ms.
+  background_passes_.Inc();
+  if (Poll() == 0) {
+    // The token was not free after all: its holder is between clearing its id and unlocking
+    // (ReleaseToken), maybe preempted on this core, and runs the commands once it has
+    // unlocked. Get out of its way: sleep, do not spin.
+    Block(IdlePolicy::kMinSleep, /*use_interrupts=*/false, /*skip_if_commands=*/false);
+  }
+}
+
+bool Stack::WatchSpinner(SpinnerWatch& w) {
+  if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
+    // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
+    w.watched = true;
+    Block(absl::Now() < w.hot_until ? w.period / 20 : w.period, /*use_interrupts=*/false);
+    w.period = std::min(w.period * 2, SpinnerWatch::kPeriodMax);
+    return true;
+  }
+  if (!w.watched) return false;
+  // The spinner left to run an event; it usually spins again within microseconds.
+  const uint64_t since = rte_get_tsc_cycles() - last_spin_end_tsc_.load(std::memory_order_acquire);
+  const absl::Duration gone =
+      absl::Nanoseconds(static_cast<int64_t>(since * 1e9 / rte_get_tsc_hz()));
+  if (gone >= SpinnerWatch::kGap) return false;
+  Block(SpinnerWatch::kGap - gone, /*use_interrupts=*/false);
+  return true;
+}
+
+void Stack::FinalTurn() {
   // Shutdown: refuse new commands, run what was posted, flush, remove the interface (which
   // aborts its connections: their callbacks run now), and send the resets that lwIP queued
   // for them, so that peers learn at once that this process's connections are gone, as they

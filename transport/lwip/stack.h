@@ -165,7 +165,12 @@ class Stack {
  private:
   explicit Stack(const StackConfig& config) : config_(config) {}
   absl::Status Init();
-  void Background();  // the background poller's loop
+  void Background();  // the background poller's loop, and its parts:
+  struct SpinnerWatch;
+  void RunQueuedCommands() ABSL_LOCKS_EXCLUDED(stack_token);
+  // True if a spinner is there or has just left (then this has blocked a while).
+  bool WatchSpinner(SpinnerWatch& w);
+  void FinalTurn() ABSL_LOCKS_EXCLUDED(stack_token);
   uint32_t PassLocked() BYPASS_REQUIRES_TOKEN;
   uint32_t RxStage() BYPASS_REQUIRES_TOKEN;
   uint32_t InputStage() BYPASS_REQUIRES_TOKEN;
