@@ -77,19 +77,20 @@ absl::StatusOr<std::unique_ptr<Port>> Port::Open(const PortConfig& config) {
   return port;
 }
 
+absl::Status Port::Error(absl::string_view what, int rc) const {
+  return absl::InternalError(absl::StrCat("DPDK port ", config_.port_id, " (", name_, "): ",
+                                          what, ": ", rte_strerror(-rc)));
+}
+
 absl::Status Port::Init() {
   const uint16_t pid = config_.port_id;
   char name[RTE_ETH_NAME_MAX_LEN] = {0};
   rte_eth_dev_get_name_by_port(pid, name);
   name_ = name;
-  auto err = [&](absl::string_view what, int rc) {
-    return absl::InternalError(
-        absl::StrCat("DPDK port ", pid, " (", name_, "): ", what, ": ", rte_strerror(-rc)));
-  };
-
   rte_eth_dev_info info;
-  int rc = rte_eth_dev_info_get(pid, &info);
-  if (rc != 0) return err("cannot read device info", rc);
+  if (const int rc = rte_eth_dev_info_get(pid, &info); rc != 0) {
+    return Error("cannot read device info", rc);
+  }
   if (config_.rx_queues == 0 || config_.tx_queues == 0 ||
       config_.rx_queues > info.max_rx_queues || config_.tx_queues > info.max_tx_queues) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -97,6 +98,25 @@ absl::Status Port::Init() {
         config_.tx_queues, " TX queues, the port has at most ", info.max_rx_queues, " / ",
         info.max_tx_queues));
   }
+  absl::StatusOr<FrameLimits> limits = CheckFrameLimits(info);
+  if (!limits.ok()) return limits.status();
+  uint16_t data_room = kDefaultDataRoom;
+  rte_eth_conf conf = ChooseOffloads(info, *limits, &data_room);
+  if (absl::Status st = CreatePool(data_room); !st.ok()) return st;
+  if (absl::Status st = ConfigureAndStart(info, conf); !st.ok()) return st;
+  if (conf.intr_conf.rxq) OpenRxInterrupts();
+  if (offloads_.vlan_filter) {
+    if (rte_eth_dev_vlan_filter(pid, config_.vlan, 1) != 0) offloads_.vlan_filter = false;
+  }
+  // Unicast to our MAC is what we need; promiscuous mode is not required. Multicast for
+  // IPv6 neighbour discovery: accept all multicast where the port supports it.
+  rte_eth_allmulticast_enable(pid);
+  WaitForLink(config_.link_timeout);  // a memif link comes up only when its peer connects
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Port::FrameLimits> Port::CheckFrameLimits(const rte_eth_dev_info& info) const {
+  const uint16_t pid = config_.port_id;
   // DPDK 22.11's net_memif reports 1518-byte frames at most (a constant in memif_dev_info),
   // but its rings chain descriptors (MEMIF_DESC_FLAG_NEXT) in both directions and its RX
   // builds mbuf chains, so larger frames pass between two memif ends, as they do in VPP.
@@ -134,6 +154,11 @@ absl::Status Port::Init() {
         " (BYPASS_MTU too large for this PMD)"));
   }
 
+  return FrameLimits{ethdev_mtu, chained_jumbo};
+}
+
+rte_eth_conf Port::ChooseOffloads(const rte_eth_dev_info& info, const FrameLimits& limits,
+                                  uint16_t* data_room) {
   // ---- offloads: use what the port has, when allowed -------------------------------
   const uint64_t txc = config_.use_offloads ? info.tx_offload_capa : 0;
   const uint64_t rxc = config_.use_offloads ? info.rx_offload_capa : 0;
@@ -171,18 +196,17 @@ absl::Status Port::Init() {
 
   // ---- MTU and buffer size: jumbo frames use scattered RX when the port can ------
   const uint32_t frame_len = config_.mtu + kL2Overhead;
-  uint16_t data_room = kDefaultDataRoom;
-  if (chained_jumbo) {
+  if (limits.chained_jumbo) {
     offloads_.scatter_rx = true;  // memif chains mbufs itself; not an ethdev offload there
-  } else if (frame_len > kDefaultDataRoom - RTE_PKTMBUF_HEADROOM) {
+  } else if (frame_len > *data_room - RTE_PKTMBUF_HEADROOM) {
     if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
       offloads_.scatter_rx = true;
       conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
     } else {
-      data_room = static_cast<uint16_t>(frame_len + RTE_PKTMBUF_HEADROOM);
+      *data_room = static_cast<uint16_t>(frame_len + RTE_PKTMBUF_HEADROOM);
     }
   }
-  conf.rxmode.mtu = ethdev_mtu;
+  conf.rxmode.mtu = limits.ethdev_mtu;
 
   // ---- RSS over IP addresses and TCP ports ------------------------------------------
   if (config_.rx_queues > 1) {
@@ -193,6 +217,11 @@ absl::Status Port::Init() {
     }
   }
 
+  return conf;
+}
+
+absl::Status Port::CreatePool(uint16_t data_room) {
+  const uint16_t pid = config_.port_id;
   // ---- mempool: queues x descriptors + in flight -----------------------------------
   pool_size_ = static_cast<uint32_t>(config_.rx_queues) * config_.rx_desc +
                static_cast<uint32_t>(config_.tx_queues) * config_.tx_desc +
@@ -218,59 +247,59 @@ absl::Status Port::Init() {
         " mbufs: ", rte_strerror(rte_errno), " (give EAL more memory with -m)"));
   }
 
+  return absl::OkStatus();
+}
+
+absl::Status Port::ConfigureAndStart(const rte_eth_dev_info& info, rte_eth_conf& conf) {
+  const uint16_t pid = config_.port_id;
   // RX interrupts, so that an idle poller can block until a frame arrives (RxInterruptFd).
   // PMDs without them ignore the request or refuse it; then the port is configured without.
   conf.intr_conf.rxq = 1;
-  rc = rte_eth_dev_configure(pid, config_.rx_queues, config_.tx_queues, &conf);
+  int rc = rte_eth_dev_configure(pid, config_.rx_queues, config_.tx_queues, &conf);
   if (rc != 0) {
     conf.intr_conf.rxq = 0;
     rc = rte_eth_dev_configure(pid, config_.rx_queues, config_.tx_queues, &conf);
   }
-  if (rc != 0) return err("configure failed", rc);
+  if (rc != 0) return Error("configure failed", rc);
   uint16_t nb_rx = config_.rx_desc, nb_tx = config_.tx_desc;
   rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
-  if (rc != 0) return err("descriptor counts rejected", rc);
+  if (rc != 0) return Error("descriptor counts rejected", rc);
   const int socket = rte_eth_dev_socket_id(pid);
   for (uint16_t q = 0; q < config_.rx_queues; ++q) {
     rte_eth_rxconf rxconf = info.default_rxconf;
     rxconf.offloads = conf.rxmode.offloads;
     rc = rte_eth_rx_queue_setup(pid, q, nb_rx, socket, &rxconf, pool_);
-    if (rc != 0) return err(absl::StrCat("RX queue ", q, " setup failed"), rc);
+    if (rc != 0) return Error(absl::StrCat("RX queue ", q, " setup failed"), rc);
   }
   for (uint16_t q = 0; q < config_.tx_queues; ++q) {
     rte_eth_txconf txconf = info.default_txconf;
     txconf.offloads = conf.txmode.offloads;
     rc = rte_eth_tx_queue_setup(pid, q, nb_tx, socket, &txconf);
-    if (rc != 0) return err(absl::StrCat("TX queue ", q, " setup failed"), rc);
+    if (rc != 0) return Error(absl::StrCat("TX queue ", q, " setup failed"), rc);
   }
   rc = rte_eth_macaddr_get(pid, &mac_);
-  if (rc != 0) return err("cannot read MAC address", rc);
+  if (rc != 0) return Error("cannot read MAC address", rc);
   rc = rte_eth_dev_start(pid);
-  if (rc != 0) return err("start failed", rc);
+  if (rc != 0) return Error("start failed", rc);
   started_ = true;
-  if (conf.intr_conf.rxq) {
-    // Asking a PMD without RX interrupts logs an error line; its absence is normal here.
-    const int ethdev_log = rte_log_register("lib.ethdev");
-    const int saved_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
-    if (ethdev_log >= 0) rte_log_set_level(ethdev_log, RTE_LOG_CRIT);
-    for (uint16_t q = 0; q < config_.rx_queues; ++q) {
-      const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, q);
-      if (fd < 0) {
-        rx_intr_fds_.clear();
-        break;
-      }
-      rx_intr_fds_.push_back(fd);
-    }
-    if (saved_level >= 0) rte_log_set_level(ethdev_log, static_cast<uint32_t>(saved_level));
-  }
-  if (offloads_.vlan_filter) {
-    if (rte_eth_dev_vlan_filter(pid, config_.vlan, 1) != 0) offloads_.vlan_filter = false;
-  }
-  // Unicast to our MAC is what we need; promiscuous mode is not required. Multicast for
-  // IPv6 neighbour discovery: accept all multicast where the port supports it.
-  rte_eth_allmulticast_enable(pid);
-  WaitForLink(config_.link_timeout);  // a memif link comes up only when its peer connects
   return absl::OkStatus();
+}
+
+void Port::OpenRxInterrupts() {
+  const uint16_t pid = config_.port_id;
+  // Asking a PMD without RX interrupts logs an error line; its absence is normal here.
+  const int ethdev_log = rte_log_register("lib.ethdev");
+  const int saved_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
+  if (ethdev_log >= 0) rte_log_set_level(ethdev_log, RTE_LOG_CRIT);
+  for (uint16_t q = 0; q < config_.rx_queues; ++q) {
+    const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(pid, q);
+    if (fd < 0) {
+      rx_intr_fds_.clear();
+      break;
+    }
+    rx_intr_fds_.push_back(fd);
+  }
+  if (saved_level >= 0) rte_log_set_level(ethdev_log, static_cast<uint32_t>(saved_level));
 }
 
 Port::~Port() {

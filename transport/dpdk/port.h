@@ -18,6 +18,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+struct rte_eth_conf;  // rte_ethdev.h (port.cc)
+struct rte_eth_dev_info;
+
 namespace grpc_bypass::dpdk {
 
 struct PortConfig {
@@ -100,7 +103,20 @@ class Port {
 
  private:
   explicit Port(const PortConfig& config) : config_(config) {}
+  // Init's steps, in order.
   absl::Status Init();
+  struct FrameLimits {
+    uint32_t ethdev_mtu;  // the MTU the ethdev is configured with
+    bool chained_jumbo;   // net_memif: larger frames as descriptor chains (see port.cc)
+  };
+  absl::StatusOr<FrameLimits> CheckFrameLimits(const rte_eth_dev_info& info) const;
+  // Sets offloads_ and returns the ethdev configuration; may raise *data_room (jumbo frames).
+  rte_eth_conf ChooseOffloads(const rte_eth_dev_info& info, const FrameLimits& limits,
+                              uint16_t* data_room);
+  absl::Status CreatePool(uint16_t data_room);
+  absl::Status ConfigureAndStart(const rte_eth_dev_info& info, rte_eth_conf& conf);
+  void OpenRxInterrupts();  // rx_intr_fds_, where the PMD has them
+  absl::Status Error(absl::string_view what, int rc) const;  // one line, with rte_strerror
 
   PortConfig config_;
   std::string name_;

@@ -64,6 +64,19 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackConfig& config) {
   return s;
 }
 
+namespace {
+// The real-time signals that have a handler now.
+std::vector<bool> RtSignalsWithHandlers() {
+  std::vector<bool> had(SIGRTMAX + 1, false);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
+    struct sigaction sa {};
+    had[sig] = sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+               sa.sa_handler != SIG_IGN;
+  }
+  return had;
+}
+}  // namespace
+
 absl::Status Stack::Init() {
   // net_tap signals received frames with a real-time signal it picks at start (its RX reads
   // a queue only after one). The signals DPDK installs handlers for go to the background
@@ -71,13 +84,22 @@ absl::Status Stack::Init() {
   // (gRPC's, the application's), so their blocking calls are not interrupted (EINTR), and a
   // thread parked where a signal cannot be handled (ThreadSanitizer delivers signals only at
   // intercepted calls) cannot hold a frame back.
-  std::vector<bool> had_handler(SIGRTMAX + 1, false);
-  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
-    struct sigaction sa {};
-    had_handler[sig] = sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL;
-  }
+  const std::vector<bool> had_handler = RtSignalsWithHandlers();
   absl::Status st = dpdk::StartEal(config_.eal);
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("BYPASS_EAL: ", st.message()));
+  if (st = OpenPorts(); !st.ok()) return st;
+  const std::vector<bool> has_handler = RtSignalsWithHandlers();
+  sigemptyset(&rx_signals_);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
+    if (!had_handler[sig] && has_handler[sig]) sigaddset(&rx_signals_, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &rx_signals_, nullptr);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
+  return StartPoller();
+}
+
+absl::Status Stack::OpenPorts() {
   for (uint16_t pid : config_.ports) {
     dpdk::PortConfig pc;
     pc.port_id = pid;
@@ -103,19 +125,10 @@ absl::Status Stack::Init() {
   dc.fault_seed = config_.faults.seed;
   dc.fault_tx_limit = config_.faults.tx_limit;
   device_ = std::make_unique<dpdk::Device>(dc);
+  return absl::OkStatus();
+}
 
-  sigemptyset(&rx_signals_);
-  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
-    struct sigaction sa {};
-    if (!had_handler[sig] && sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-        sa.sa_handler != SIG_IGN) {
-      sigaddset(&rx_signals_, sig);
-    }
-  }
-  pthread_sigmask(SIG_BLOCK, &rx_signals_, nullptr);
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
-
+absl::Status Stack::StartPoller() {
   // lwIP is set up by the background poller, holding the token.
   absl::Status init_status;
   absl::Notification ready;
@@ -123,24 +136,18 @@ absl::Status Stack::Init() {
     pthread_setname_np(pthread_self(), "bypass-poll");
     pthread_sigmask(SIG_UNBLOCK, &rx_signals_, nullptr);
     dpdk::PinToMainLcore();  // see dpdk/eal.h: only this thread stays on EAL's lcore
-    {
-      TakeToken();
-      if (!g_lwip_initialised) {
-        lwip_init();
-        g_lwip_initialised = true;
-      }
-      absl::StatusOr<std::unique_ptr<DpdkNetif>> n = DpdkNetif::Create(device_.get(), config_);
-      if (n.ok()) netif_ = *std::move(n);
-      if (!n.ok()) stopped_ = true;
-      ReleaseToken();
-      if (!n.ok()) {
-        init_status = n.status();
-        ready.Notify();
-        return;
-      }
+    TakeToken();
+    if (!g_lwip_initialised) {
+      lwip_init();
+      g_lwip_initialised = true;
     }
+    absl::StatusOr<std::unique_ptr<DpdkNetif>> n = DpdkNetif::Create(device_.get(), config_);
+    if (n.ok()) netif_ = *std::move(n);
+    if (!n.ok()) stopped_ = true;
+    ReleaseToken();
+    if (!n.ok()) init_status = n.status();
     ready.Notify();
-    Background();
+    if (n.ok()) Background();
   });
   ready.WaitForNotification();
   if (!init_status.ok()) {

@@ -165,6 +165,8 @@ class Stack {
  private:
   explicit Stack(const StackConfig& config) : config_(config) {}
   absl::Status Init();
+  absl::Status OpenPorts();    // the ports and the device over them
+  absl::Status StartPoller();  // the background poller's thread, which sets up lwIP
   void Background();  // the background poller's loop, and its parts:
   struct SpinnerWatch;
   void RunQueuedCommands() ABSL_LOCKS_EXCLUDED(stack_token);
