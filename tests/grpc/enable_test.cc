@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "proto/helloworld.grpc.pb.h"
+#include "transport/engine/engine_core.h"
 #include "transport/grpc/iomgr_bridge.h"
 
 namespace {
@@ -59,7 +60,8 @@ TEST(Enable, AddressesOffTheBypassInterfaceUseTheKernel) {
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  const grpc_bypass::BridgeStats before = grpc_bypass::GetBridgeStats();
+  grpc_bypass::engine::Router& router = grpc_bypass::engine::EngineCore::Get()->router();
+  const grpc_bypass::engine::RoutingCounters before = router.counters();
   auto stub = helloworld::Greeter::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
   helloworld::HelloRequest req;
@@ -69,10 +71,10 @@ TEST(Enable, AddressesOffTheBypassInterfaceUseTheKernel) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   ASSERT_TRUE(stub->SayHello(&ctx, req, &reply).ok());
   EXPECT_EQ(reply.message(), "Hello kernel");
-  const grpc_bypass::BridgeStats after = grpc_bypass::GetBridgeStats();
+  const grpc_bypass::engine::RoutingCounters after = router.counters();
   EXPECT_GT(after.kernel_connects, before.kernel_connects);
   EXPECT_EQ(after.bypass_connects, before.bypass_connects);
-  EXPECT_GT(after.kernel_listeners, 0u);
+  EXPECT_GT(after.kernel_binds, 0u);
   EXPECT_NE(grpc_bypass::StatsSummary().find("grpc bypass connects"), std::string::npos);
   server->Shutdown();
 }

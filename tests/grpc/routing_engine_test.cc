@@ -35,8 +35,7 @@ engine::EngineCore* g_core = nullptr;
 
 std::unique_ptr<RoutingEventEngine> NewEngine() {
   return std::make_unique<RoutingEventEngine>(
-      g_core, std::shared_ptr<EventEngine>(grpc_event_engine::experimental::CreateEventEngine()),
-      /*wildcard_also_on_kernel=*/false);
+      g_core, std::shared_ptr<EventEngine>(grpc_event_engine::experimental::CreateEventEngine()));
 }
 
 // gRPC's posix engine needs a resource quota in the config (as gRPC's channels pass one).
@@ -70,24 +69,24 @@ void EchoThrough(EventEngine& ee, const char* ip, int port) {
 TEST(RoutingEngine, ConnectToTheBypassSubnetGoesThroughLwipAndDpdk) {
   KernelServer server(/*close_after=*/0, /*never_read=*/false, "198.18.0.1");
   auto ee = NewEngine();
-  const auto before = RoutingEventEngine::ProcessCounters();
+  const auto before = g_core->router().counters();
   const uint64_t opened = g_core->counters().endpoints_opened.Get();
   EchoThrough(*ee, "198.18.0.1", server.port());
-  const auto after = RoutingEventEngine::ProcessCounters();
+  const auto after = g_core->router().counters();
   EXPECT_EQ(after.bypass_connects, before.bypass_connects + 1);
-  EXPECT_EQ(after.fallback_connects, before.fallback_connects);
+  EXPECT_EQ(after.kernel_connects, before.kernel_connects);
   EXPECT_EQ(g_core->counters().endpoints_opened.Get(), opened + 1);  // an lwIP endpoint
 }
 
 TEST(RoutingEngine, ConnectToLoopbackFallsBackToTheKernelEngine) {
   KernelServer server(/*close_after=*/0, /*never_read=*/false, "127.0.0.1");
   auto ee = NewEngine();
-  const auto before = RoutingEventEngine::ProcessCounters();
+  const auto before = g_core->router().counters();
   const uint64_t opened = g_core->counters().endpoints_opened.Get();
-  EXPECT_FALSE(ee->RoutesToBypass(Addr("127.0.0.1", server.port())));
+  EXPECT_FALSE(g_core->router().CanConnect(Addr("127.0.0.1", server.port())).ok());
   EchoThrough(*ee, "127.0.0.1", server.port());
-  const auto after = RoutingEventEngine::ProcessCounters();
-  EXPECT_EQ(after.fallback_connects, before.fallback_connects + 1);
+  const auto after = g_core->router().counters();
+  EXPECT_EQ(after.kernel_connects, before.kernel_connects + 1);
   EXPECT_EQ(after.bypass_connects, before.bypass_connects);
   EXPECT_EQ(g_core->counters().endpoints_opened.Get(), opened);  // no lwIP endpoint
 }
@@ -137,12 +136,12 @@ TEST(RoutingEngine, ListenerOnTheWildcardAcceptsOnTheBypassAndShutsDownOnce) {
         },
         config, std::make_unique<CountingFactory>());
     ASSERT_TRUE(listener.ok()) << listener.status();
-    const auto before = RoutingEventEngine::ProcessCounters();
+    const auto before = g_core->router().counters();
     absl::StatusOr<int> port = (*listener)->Bind(Addr("0.0.0.0", 0));
     ASSERT_TRUE(port.ok()) << port.status();
     ASSERT_GT(*port, 0);
-    EXPECT_EQ(RoutingEventEngine::ProcessCounters().bypass_binds, before.bypass_binds + 1);
-    EXPECT_EQ(RoutingEventEngine::ProcessCounters().fallback_binds, before.fallback_binds);
+    EXPECT_EQ(g_core->router().counters().bypass_binds, before.bypass_binds + 1);
+    EXPECT_EQ(g_core->router().counters().kernel_binds, before.kernel_binds);
     ASSERT_TRUE((*listener)->Start().ok());
     // A kernel client in the namespace reaches the bypass address.
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -156,8 +155,8 @@ TEST(RoutingEngine, ListenerOnTheWildcardAcceptsOnTheBypassAndShutsDownOnce) {
     } while (rc != 0 && errno == EINTR);
     ASSERT_EQ(rc, 0) << strerror(errno);
     ASSERT_TRUE(accepted.WaitForNotificationWithTimeout(absl::Seconds(10)));
-    // Counted for GetBridgeStats on gRPC >= 1.60 (grpc.bypass_accepts).
-    EXPECT_EQ(RoutingEventEngine::ProcessCounters().bypass_accepts, before.bypass_accepts + 1);
+    // Counted by the Router for the stats (grpc.bypass_accepts), on every gRPC version.
+    EXPECT_EQ(g_core->router().counters().bypass_accepts, before.bypass_accepts + 1);
     ASSERT_TRUE(engine::test_util::WriteFull(fd, "hello", 5));
     absl::StatusOr<std::string> got = ReadExactly(server_ep.get(), 5);
     ASSERT_TRUE(got.ok()) << got.status();

@@ -18,12 +18,15 @@
 namespace grpc_bypass::dpdk {
 namespace {
 
-absl::Mutex g_mu;
-bool g_started ABSL_GUARDED_BY(g_mu) = false;
-std::string g_args ABSL_GUARDED_BY(g_mu);
-cpu_set_t g_main_lcore_cpus ABSL_GUARDED_BY(g_mu);  // EAL's main lcore, after init
-
-std::atomic<uint64_t> g_without_lcore{0};
+// EAL's state. A global because EAL is (rte_eal_init once per process).
+struct Eal {
+  absl::Mutex mu;
+  bool started ABSL_GUARDED_BY(mu) = false;
+  std::string args ABSL_GUARDED_BY(mu);
+  cpu_set_t main_lcore_cpus ABSL_GUARDED_BY(mu);  // EAL's main lcore, after init
+  std::atomic<uint64_t> without_lcore{0};        // threads that found no lcore id
+};
+Eal g_eal;
 
 // One per thread: whether RegisterThread ran, and the id to give back at thread exit.
 struct ThreadLcore {
@@ -46,11 +49,11 @@ bool HasHugepages() {
 }  // namespace
 
 absl::Status StartEal(const std::string& args) {
-  absl::MutexLock lock(&g_mu);
-  if (g_started) {
-    if (args == g_args) return absl::OkStatus();
+  absl::MutexLock lock(&g_eal.mu);
+  if (g_eal.started) {
+    if (args == g_eal.args) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
-        "EAL already started with '", g_args, "'; cannot restart it with '", args, "'"));
+        "EAL already started with '", g_eal.args, "'; cannot restart it with '", args, "'"));
   }
   std::vector<std::string> parts = absl::StrSplit(args, ' ', absl::SkipWhitespace());
   const bool no_huge = args.find("--no-huge") != std::string::npos;
@@ -74,18 +77,18 @@ absl::Status StartEal(const std::string& args) {
         "EAL init failed with '", args, "': ", rte_strerror(e),
         e == ENODEV ? " (a --vdev/-a names a PMD that is unknown or could not be loaded)" : ""));
   }
-  g_started = true;
-  g_args = args;
-  pthread_getaffinity_np(pthread_self(), sizeof(g_main_lcore_cpus), &g_main_lcore_cpus);
+  g_eal.started = true;
+  g_eal.args = args;
+  pthread_getaffinity_np(pthread_self(), sizeof(g_eal.main_lcore_cpus), &g_eal.main_lcore_cpus);
   if (had_affinity) pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
   return absl::OkStatus();
 }
 
 bool PinToMainLcore() {
-  absl::MutexLock lock(&g_mu);
-  if (!g_started) return false;
-  return pthread_setaffinity_np(pthread_self(), sizeof(g_main_lcore_cpus),
-                                &g_main_lcore_cpus) == 0;
+  absl::MutexLock lock(&g_eal.mu);
+  if (!g_eal.started) return false;
+  return pthread_setaffinity_np(pthread_self(), sizeof(g_eal.main_lcore_cpus),
+                                &g_eal.main_lcore_cpus) == 0;
 }
 
 bool RegisterThread() {
@@ -102,15 +105,15 @@ bool RegisterThread() {
     return true;
   }
   t.state = ThreadLcore::kNone;
-  g_without_lcore.fetch_add(1, std::memory_order_relaxed);
+  g_eal.without_lcore.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
 
-uint64_t ThreadsWithoutLcore() { return g_without_lcore.load(std::memory_order_relaxed); }
+uint64_t ThreadsWithoutLcore() { return g_eal.without_lcore.load(std::memory_order_relaxed); }
 
 bool EalStarted() {
-  absl::MutexLock lock(&g_mu);
-  return g_started;
+  absl::MutexLock lock(&g_eal.mu);
+  return g_eal.started;
 }
 
 }  // namespace grpc_bypass::dpdk

@@ -60,8 +60,8 @@ int64_t Connector::Connect(EE::OnConnectCallback on_connect, const EE::ResolvedA
                            MemoryAllocator allocator, absl::Duration timeout) {
   const int64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
   LwipAddress a;
-  absl::Status st = ToLwip(addr, &a);
-  if (st.ok()) st = CanConnect(core_->stack().config(), a);
+  absl::Status st = core_->router().CanConnect(addr);
+  if (st.ok()) st = ToLwip(addr, &a);
   if (!st.ok()) {
     // Not ours: fail at once (the gRPC bridge routes such addresses to the kernel).
     core_->executor().Run([cb = std::move(on_connect), st = NotConnected(st)]() mutable {

@@ -10,17 +10,21 @@
 
 namespace grpc_bypass::engine {
 namespace {
+// Globals because the core is the process's one (lwIP is process-wide), reached from gRPC's
+// C vtables that have no user data (EngineCore::Get). g_mu serialises Start.
 absl::Mutex g_mu;
-EngineCore* g_core ABSL_GUARDED_BY(g_mu) = nullptr;  // never freed: lives until exit
+// Never freed: lives until exit; set once under g_mu.
+std::atomic<EngineCore*> g_core{nullptr};
 }  // namespace
 
 absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
   absl::MutexLock lock(&g_mu);
-  if (g_core != nullptr) return g_core;
+  if (EngineCore* running = g_core.load(std::memory_order_acquire)) return running;
   absl::StatusOr<std::unique_ptr<Stack>> stack = Stack::Start(config);
   if (!stack.ok()) return stack.status();
   auto* core = new EngineCore();
   core->stack_ = *std::move(stack);
+  core->router_ = std::make_unique<Router>(config);
   const int n = std::max(2u, std::thread::hardware_concurrency());
   if (config.idle.spin_forever) core->workers_poll_.store(false);
   core->executor_ = std::make_unique<Executor>(
@@ -32,8 +36,8 @@ absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
     core->counters_.completions_executor.fetch_add(1, std::memory_order_relaxed);
     core->executor_->Run(std::move(fn));
   });
-  g_core = core;
-  return g_core;
+  g_core.store(core, std::memory_order_release);
+  return core;
 }
 
 void EngineCore::Shutdown() {
@@ -112,9 +116,6 @@ void EngineCore::Deliver(absl::AnyInvocable<void()> fn) {
   executor_->Run(std::move(fn));
 }
 
-EngineCore* EngineCore::Get() {
-  absl::MutexLock lock(&g_mu);
-  return g_core;
-}
+EngineCore* EngineCore::Get() { return g_core.load(std::memory_order_acquire); }
 
 }  // namespace grpc_bypass::engine

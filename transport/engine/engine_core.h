@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "transport/dpdk/counter.h"
 #include "transport/engine/connector.h"
+#include "transport/engine/router.h"
 #include "transport/engine/executor.h"
 #include "transport/engine/timer_manager.h"
 #include "transport/lwip/config.h"
@@ -47,7 +48,8 @@ class EngineCore {
   // Starts the core with `config` the first time; later calls return the same core (their
   // config is ignored). Errors are one line (the Stack's).
   static absl::StatusOr<EngineCore*> Start(const StackConfig& config);
-  // The running core, or nullptr.
+  // The running core, or nullptr. Any thread; lock-free (the pollset bridge asks per wait).
+  // The one way to reach the core from code that gRPC's C vtables call (no user data).
   static EngineCore* Get();
 
   // Stops the poll thread, then the executor (after what it has queued): for process exit,
@@ -113,6 +115,7 @@ class EngineCore {
   TimerManager& timers() { return *timers_; }
   EngineCounters& counters() { return counters_; }
   Connector& connector() { return connector_; }
+  Router& router() { return *router_; }
 
  private:
   EngineCore() = default;
@@ -121,6 +124,7 @@ class EngineCore {
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<TimerManager> timers_;
+  std::unique_ptr<Router> router_;
   EngineCounters counters_;
   Connector connector_{this};  // every connect in flight
   std::atomic<bool> workers_poll_{true};

@@ -21,15 +21,17 @@ constexpr size_t kEarlyOutput = 64 * 1024;   // see WriteSome
 // made it (the stack's token holder) with the one that frees it: gRPC hands slices between
 // its threads inside libgrpc, where ThreadSanitizer cannot see the order.
 struct RxSliceOwner {
-  pbuf* p;
+  pbuf* p = nullptr;
   std::shared_ptr<MemoryAllocator> allocator;
-  size_t reserved;
-  EngineCore* core;
+  size_t reserved = 0;
+  EngineCore* core = nullptr;
   std::atomic<bool> published{false};
 };
 
+// gRPC's slice API takes a C destructor with a raw pointer: the owner is released to it in
+// TakeReceived and taken back here.
 void DestroyRxSlice(void* arg) {
-  auto* o = static_cast<RxSliceOwner*>(arg);
+  std::unique_ptr<RxSliceOwner> o(static_cast<RxSliceOwner*>(arg));
   (void)o->published.load(std::memory_order_acquire);
   if (o->p->flags & PBUF_FLAG_IS_CUSTOM) {
     // Our RX pbufs: freeing one frees its mbuf segment, which any thread may do.
@@ -41,7 +43,6 @@ void DestroyRxSlice(void* arg) {
     (void)o->core->stack().RunHereOrQueue([p]() BYPASS_REQUIRES_TOKEN { pbuf_free(p); });
   }
   o->allocator->Release(o->reserved);
-  delete o;
 }
 
 void Recved(tcp_pcb* pcb, size_t n) {
@@ -189,10 +190,14 @@ size_t EndpointImpl::TakeReceived(SliceBuffer* buffer) {
     pbuf* p = rx_.front();
     rx_.pop_front();
     n = p->len;
-    auto* owner = new RxSliceOwner{p, allocator_, 0, core_};
+    auto owner = std::make_unique<RxSliceOwner>();
+    owner->p = p;
+    owner->allocator = allocator_;
+    owner->core = core_;
     owner->reserved = allocator_->Reserve(MemoryRequest(n));
     owner->published.store(true, std::memory_order_release);
-    buffer->Append(Slice(grpc_slice_new_with_user_data(p->payload, n, DestroyRxSlice, owner)));
+    buffer->Append(Slice(
+        grpc_slice_new_with_user_data(p->payload, n, DestroyRxSlice, owner.release())));
   } else {
     // Several segments (bulk data): copies into slices of up to kReadSliceMax bytes cost
     // less than a slice, an allocation and a quota reservation per segment, and gRPC parses

@@ -110,12 +110,12 @@ absl::StatusOr<std::unique_ptr<EE::Listener>> LwipEventEngine::CreateListener(
 EE::ConnectionHandle LwipEventEngine::Connect(OnConnectCallback on_connect,
                                               const ResolvedAddress& addr, const EndpointConfig&,
                                               MemoryAllocator memory_allocator, Duration timeout) {
-  return HandleOf(core_->connector().Connect(std::move(on_connect), addr,
+  return Router::LwipHandle(core_->connector().Connect(std::move(on_connect), addr,
                                              std::move(memory_allocator), ToAbsl(timeout)));
 }
 
 bool LwipEventEngine::CancelConnect(ConnectionHandle handle) {
-  return IsOurs(handle) && core_->connector().Cancel(handle.keys[0]);
+  return Router::IsLwipHandle(handle) && core_->connector().Cancel(handle.keys[0]);
 }
 
 bool LwipEventEngine::IsWorkerThread() {

@@ -24,7 +24,6 @@ using grpc_event_engine::experimental::MemoryAllocatorFactory;
 
 class LwipEventEngine : public grpc_event_engine::experimental::EventEngine {
  public:
-  static constexpr intptr_t kHandleTag = 0x6279;  // "by"
   // The core must have been started (EngineCore::Start).
   explicit LwipEventEngine(EngineCore* core) : core_(core) {}
   ~LwipEventEngine() override = default;
@@ -37,12 +36,6 @@ class LwipEventEngine : public grpc_event_engine::experimental::EventEngine {
                            const EndpointConfig& args, MemoryAllocator memory_allocator,
                            Duration timeout) override;
   bool CancelConnect(ConnectionHandle handle) override;
-  // The handle of connect number `id` (keys[1] tags it as ours), and back: the one encoding,
-  // also for the iomgr bridge's int64 handles.
-  static ConnectionHandle HandleOf(int64_t id) {
-    return ConnectionHandle{{static_cast<intptr_t>(id), kHandleTag}};
-  }
-  static bool IsOurs(ConnectionHandle h) { return h.keys[1] == kHandleTag; }
   bool IsWorkerThread() override;
 #if GRPC_BYPASS_EE_DNS_STATUSOR
   using DnsResolverResult = absl::StatusOr<std::unique_ptr<DNSResolver>>;

@@ -19,8 +19,8 @@ ListenerImpl::ListenerImpl(EngineCore* core, EventEngine::Listener::AcceptCallba
 
 absl::StatusOr<int> ListenerImpl::Bind(const EventEngine::ResolvedAddress& addr) {
   LwipAddress a;
-  absl::Status st = ToLwip(addr, &a);
-  if (st.ok()) st = CanBind(core_->stack().config(), a);
+  absl::Status st = core_->router().CanBind(addr);
+  if (st.ok()) st = ToLwip(addr, &a);
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("bind ", ToString(addr), ": ", st.message()));
   absl::StatusOr<int> port = absl::InternalError("stack stopped");
   core_->stack().RunAndWait([&]() BYPASS_REQUIRES_TOKEN {
@@ -76,18 +76,18 @@ err_t ListenerImpl::OnAccept(void* arg, tcp_pcb* pcb, err_t err) {
   const std::string name = absl::StrCat("bypass-endpoint-", self->accepted_++);
   std::shared_ptr<EndpointImpl> ep =
       EndpointImpl::Adopt(self->core_, pcb, self->factory_->CreateMemoryAllocator(name));
-  auto endpoint = std::make_shared<std::unique_ptr<EventEngine::Endpoint>>(
-      std::make_unique<LwipEndpoint>(std::move(ep)));
-  auto allocator = std::make_shared<grpc_event_engine::experimental::MemoryAllocator>(
-      self->factory_->CreateMemoryAllocator(name + "-user"));
+  std::unique_ptr<EventEngine::Endpoint> endpoint = std::make_unique<LwipEndpoint>(std::move(ep));
+  grpc_event_engine::experimental::MemoryAllocator allocator =
+      self->factory_->CreateMemoryAllocator(name + "-user");
   std::shared_ptr<AcceptState> state = self->state_;
   {
     absl::MutexLock lock(&state->mu);
     ++state->in_flight;
   }
   EngineCore* core = self->core_;
-  core->Deliver([state, endpoint, allocator, core] {
-    state->on_accept(std::move(*endpoint), std::move(*allocator));
+  core->Deliver([state, endpoint = std::move(endpoint), allocator = std::move(allocator),
+                 core]() mutable {
+    state->on_accept(std::move(endpoint), std::move(allocator));
     absl::AnyInvocable<void(absl::Status)> on_shutdown;
     {
       absl::MutexLock lock(&state->mu);

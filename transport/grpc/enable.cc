@@ -19,19 +19,22 @@
 namespace grpc_bypass {
 namespace {
 
-absl::Mutex g_mu;
-bool g_enabled ABSL_GUARDED_BY(g_mu) = false;
-engine::EngineCore* g_core = nullptr;
-
-bool g_summary_at_exit = true;
-StatsFileWriter* g_stats_file = nullptr;  // set in Enable(), stopped at exit, never freed
+// What Enable() set up. A global because atexit's callback (AtExit) has no user data.
+struct Enabled {
+  absl::Mutex mu;
+  bool enabled ABSL_GUARDED_BY(mu) = false;
+  // Set in Enable() before AtExit is registered, then only read.
+  bool summary_at_exit = true;
+  StatsFileWriter* stats_file = nullptr;  // stopped at exit, never freed
+};
+Enabled g_enabled;
 
 // Runs before gRPC's static destructors (registered after they were constructed): print the
 // summary, then stop our threads so that nothing calls into gRPC while it is torn down.
 void AtExit() {
-  if (g_stats_file != nullptr) g_stats_file->Stop();
-  if (g_summary_at_exit) std::fprintf(stderr, "%s\n", StatsSummary().c_str());
-  g_core->Shutdown();
+  if (g_enabled.stats_file != nullptr) g_enabled.stats_file->Stop();
+  if (g_enabled.summary_at_exit) std::fprintf(stderr, "%s\n", StatsSummary().c_str());
+  engine::EngineCore::Get()->Shutdown();
 }
 
 }  // namespace
@@ -79,8 +82,8 @@ absl::Status Enable() {
 }
 
 absl::Status Enable(const Options& options) {
-  absl::MutexLock lock(&g_mu);
-  if (g_enabled) return absl::FailedPreconditionError("grpc_bypass::Enable() was already called");
+  absl::MutexLock lock(&g_enabled.mu);
+  if (g_enabled.enabled) return absl::FailedPreconditionError("grpc_bypass::Enable() was already called");
   absl::Status st = CheckGrpcRuntimeVersion();
   if (!st.ok()) return st;
   if (grpc_is_initialized()) {
@@ -90,33 +93,32 @@ absl::Status Enable(const Options& options) {
   }
   absl::StatusOr<engine::EngineCore*> core = engine::EngineCore::Start(options.stack);
   if (!core.ok()) return core.status();
-  g_core = *core;
+  engine::EngineCore* const c = *core;
+  c->router().SetWildcardAlsoOnKernel(options.wildcard_also_on_kernel);
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
   // gRPC >= 1.60: TCP goes through gRPC's EventEngine; ours routes. Threads waiting on a
   // completion queue (sync servers, blocking and async calls) spin on the stack in the
   // pollset bridge (gRPC 1.83); the engine's executor threads poll it when idle and no such
   // thread waits (callback-API code). So the background poller only blocks unless
   // BYPASS_IDLE=spin.
-  InstallRoutingEngine(g_core, options.wildcard_also_on_kernel);
+  InstallRoutingEngine(c);
   grpc_init();
   if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
-    g_core->stack().SpinInBackground(false);
-    if (absl::Status st = InstallPollsetBridge(g_core, options.stack.idle.spin); !st.ok()) return st;
+    c->stack().SpinInBackground(false);
+    if (absl::Status st = InstallPollsetBridge(options.stack.idle.spin); !st.ok()) return st;
   }
 #else
   // The first grpc_init fixes the iomgr platform (installing the posix vtables); ours go on
   // top and stay for later init/shutdown cycles. This reference is kept for the process.
   grpc_init();
-  BridgeOptions bo;
-  bo.wildcard_also_on_kernel = options.wildcard_also_on_kernel;
-  InstallIomgrBridge(g_core, bo);
+  InstallIomgrBridge(c);
   // gRPC's pollers spin on the stack (run to completion); the background poller then only
   // blocks. BYPASS_IDLE=spin keeps a dedicated spinning poller instead.
   // The executor's threads (DNS, timers, Run closures here) do not spin beside them.
-  g_core->SetWorkersPollWhenIdle(false);
+  c->SetWorkersPollWhenIdle(false);
   if (!options.stack.idle.spin_forever && options.stack.idle.spin > absl::ZeroDuration()) {
-    g_core->stack().SpinInBackground(false);
-    if (absl::Status st = InstallPollsetBridge(g_core, options.stack.idle.spin); !st.ok()) return st;
+    c->stack().SpinInBackground(false);
+    if (absl::Status st = InstallPollsetBridge(options.stack.idle.spin); !st.ok()) return st;
   }
 #endif
   if (options.stats_file_enabled) {
@@ -127,10 +129,10 @@ absl::Status Enable(const Options& options) {
           return s.ok() ? FormatStats(*s) : std::string();
         });
     if (!w.ok()) return w.status();
-    g_stats_file = w->release();
+    g_enabled.stats_file = w->release();
   }
-  g_enabled = true;
-  g_summary_at_exit = options.summary_at_exit;
+  g_enabled.enabled = true;
+  g_enabled.summary_at_exit = options.summary_at_exit;
   std::atexit(AtExit);
   return absl::OkStatus();
 }
@@ -240,25 +242,27 @@ void AddEngineAndGrpcStats(StatsBuilder& b, engine::EngineCore* core) {
   b.add("grpc.pollset_not_spun", pb.not_spun);
   b.add("grpc.pollset_kicks_other_worker", pb.kicks_other_worker);
   b.add("grpc.pollset_kicks_other_pollset", pb.kicks_other_pollset);
-  const BridgeStats br = GetBridgeStats();
-  b.add("grpc.bypass_connects", br.bypass_connects);
-  b.add("grpc.bypass_accepts", br.bypass_accepts);
-  b.add("grpc.kernel_connects", br.kernel_connects);
-  b.gauge("grpc.bypass_listeners", br.bypass_listeners);
-  b.gauge("grpc.kernel_listeners", br.kernel_listeners);
-  b.gauge("grpc.bypass_endpoints_open", br.bypass_endpoints_open);
+  // Routing: the same counters on every gRPC version (engine/router.h).
+  const engine::RoutingCounters r = core->router().counters();
+  b.add("grpc.bypass_connects", r.bypass_connects);
+  b.add("grpc.kernel_connects", r.kernel_connects);
+  b.add("grpc.bypass_binds", r.bypass_binds);
+  b.add("grpc.kernel_binds", r.kernel_binds);
+  b.add("grpc.bypass_accepts", r.bypass_accepts);
+  b.gauge("grpc.bypass_endpoints_open", GetBridgeStats().bypass_endpoints_open);
 }
 
 }  // namespace
 
 absl::StatusOr<Stats> GetStats() {
-  if (g_core == nullptr) return absl::FailedPreconditionError("grpc-bypass is not enabled");
+  engine::EngineCore* core = engine::EngineCore::Get();
+  if (core == nullptr) return absl::FailedPreconditionError("grpc-bypass is not enabled");
   StatsBuilder b;
-  Stack& stack = g_core->stack();
+  Stack& stack = core->stack();
   AddPortStats(b, stack);
   AddPollStats(b, stack);
   AddLwipStats(b, stack);
-  AddEngineAndGrpcStats(b, g_core);
+  AddEngineAndGrpcStats(b, core);
   return b.s;
 }
 
@@ -278,11 +282,12 @@ std::string FormatStats(const Stats& stats) {
 }
 
 std::string StatsSummary() {
-  if (g_core == nullptr) return "grpc-bypass: not enabled";
-  BridgeStats b = GetBridgeStats();
-  return absl::StrCat(g_core->stack().Summary(), " | grpc bypass connects ", b.bypass_connects,
-                      " accepts ", b.bypass_accepts, " kernel connects ", b.kernel_connects,
-                      " open endpoints ", b.bypass_endpoints_open);
+  engine::EngineCore* core = engine::EngineCore::Get();
+  if (core == nullptr) return "grpc-bypass: not enabled";
+  const engine::RoutingCounters r = core->router().counters();
+  return absl::StrCat(core->stack().Summary(), " | grpc bypass connects ", r.bypass_connects,
+                      " accepts ", r.bypass_accepts, " kernel connects ", r.kernel_connects,
+                      " open endpoints ", GetBridgeStats().bypass_endpoints_open);
 }
 
 }  // namespace grpc_bypass

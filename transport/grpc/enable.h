@@ -67,11 +67,12 @@ absl::Status Enable(const Options& options);
 //   grpc.<counter>        pollset_spins, pollset_spins_kicked, pollset_yields_for_others,
 //                         pollset_not_spun, pollset_kicks_other_worker,
 //                         pollset_kicks_other_pollset (gRPC's pollers on the stack),
-//                         bypass_connects, bypass_accepts, kernel_connects, bypass_listeners,
-//                         kernel_listeners, bypass_endpoints_open
+//                         bypass_connects, kernel_connects, bypass_binds, kernel_binds
+//                         (routing decisions, engine/router.h: the same on every gRPC
+//                         version), bypass_accepts, bypass_endpoints_open
 // Gauges (a level that goes up and down, not a running count): port<i>.tx_backlog,
 // mempool_in_use, mempool_size, mac_learned; lwip.heap_used, heap_max and pool.<NAME>.used
-// and .max; grpc.bypass_listeners, kernel_listeners, bypass_endpoints_open.
+// and .max; grpc.bypass_endpoints_open.
 struct Stats {
   std::vector<std::pair<std::string, uint64_t>> counters;  // in the order above
   std::vector<std::string> gauges;                         // the names that are gauges

@@ -43,11 +43,14 @@ using grpc_event_engine::experimental::Slice;
 using grpc_event_engine::experimental::SliceBuffer;
 using EE = EventEngine;
 
-engine::EngineCore* g_core = nullptr;
-std::unique_ptr<engine::LwipEventEngine> g_engine;
-BridgeOptions g_options;
-std::atomic<uint64_t> g_bypass_connects{0}, g_kernel_connects{0}, g_bypass_listeners{0},
-    g_kernel_listeners{0}, g_bypass_accepts{0}, g_open_endpoints{0};
+// (The core: engine::EngineCore::Get(), set before these vtables are installed. Routing and its
+// counters: the core's Router.)
+engine::EngineCore& Core() { return *engine::EngineCore::Get(); }
+// An EventEngine over the core: a thin object, made per call (it holds only the core).
+engine::LwipEventEngine Engine() { return engine::LwipEventEngine(&Core()); }
+// A gauge (grpc_endpoints of ours alive), global because grpc_endpoint_vtable's destroy has
+// no user data beyond the endpoint.
+std::atomic<uint64_t> g_open_endpoints{0};
 
 // gRPC's execution contexts for a callback from the engine. Completions run to completion on
 // whichever thread polled them: a gRPC poller already has an ExecCtx (its closures are then
@@ -190,28 +193,17 @@ grpc_event_engine::experimental::MemoryAllocator AllocatorFor(
 }
 
 // ---- client -------------------------------------------------------------------------------
-constexpr int64_t kBypassHandleBit = int64_t{1} << 62;
-
-bool ServedByBypass(const grpc_resolved_address* addr, bool listen) {
-  engine::LwipAddress a;
-  if (!engine::ToLwip(ToEE(addr), &a).ok()) return false;
-  const StackConfig& c = g_core->stack().config();
-  return listen ? engine::CanBind(c, a).ok() : engine::CanConnect(c, a).ok();
-}
-
 int64_t ClientConnect(grpc_closure* on_connect, grpc_endpoint** endpoint,
                       grpc_pollset_set* interested_parties,
                       const grpc_event_engine::experimental::EndpointConfig& config,
                       const grpc_resolved_address* addr, grpc_core::Timestamp deadline) {
-  if (!ServedByBypass(addr, /*listen=*/false)) {
-    g_kernel_connects++;
+  if (!Core().router().RouteConnect(ToEE(addr))) {
     return grpc_posix_tcp_client_vtable.connect(on_connect, endpoint, interested_parties, config,
                                                 addr, deadline);
   }
-  g_bypass_connects++;
   *endpoint = nullptr;
   const grpc_core::Duration timeout = deadline - grpc_core::Timestamp::Now();
-  EE::ConnectionHandle h = g_engine->Connect(
+  EE::ConnectionHandle h = Engine().Connect(
       [on_connect, endpoint](absl::StatusOr<std::unique_ptr<EE::Endpoint>> r) {
         CallbackScope scope;
         absl::Status st = r.status();
@@ -220,16 +212,18 @@ int64_t ClientConnect(grpc_closure* on_connect, grpc_endpoint** endpoint,
       },
       ToEE(addr), config, AllocatorFor(config, "bypass-client"),
       std::chrono::milliseconds(std::max<int64_t>(1, timeout.millis())));
-  return kBypassHandleBit | h.keys[0];
+  return engine::Router::IomgrHandle(h.keys[0]);
 }
 
 bool ClientCancelConnect(int64_t handle) {
-  if (handle & kBypassHandleBit) {
-    return g_engine->CancelConnect(engine::LwipEventEngine::HandleOf(handle & ~kBypassHandleBit));
+  if (engine::Router::IsIomgrBypassHandle(handle)) {
+    return Engine().CancelConnect(
+        engine::Router::LwipHandle(engine::Router::IomgrHandleId(handle)));
   }
   return grpc_posix_tcp_client_vtable.cancel_connect(handle);
 }
 
+// A global because gRPC takes the vtable by pointer for the process (grpc_set_tcp_client_impl).
 grpc_tcp_client_vtable g_client_vtable = {ClientConnect, ClientCancelConnect};
 
 // ---- server -------------------------------------------------------------------------------
@@ -316,7 +310,7 @@ grpc_error_handle ServerCreate(grpc_closure* shutdown_complete,
 
 void BypassAccepted(BridgeServer* s, std::unique_ptr<EE::Endpoint> ee) {
   CallbackScope scope;
-  g_bypass_accepts++;
+  Core().router().CountAccept();
   auto* acceptor = static_cast<grpc_tcp_server_acceptor*>(gpr_zalloc(sizeof(grpc_tcp_server_acceptor)));
   acceptor->from_server = AsServer(s);
   acceptor->port_index = 0;
@@ -336,7 +330,7 @@ void BypassAccepted(BridgeServer* s, std::unique_ptr<EE::Endpoint> ee) {
 grpc_error_handle EnsureListener(BridgeServer* s) {
   if (s->listener) return absl::OkStatus();
   std::weak_ptr<BridgeServer> weak = s->self;
-  auto l = g_engine->CreateListener(
+  auto l = Engine().CreateListener(
       [weak](std::unique_ptr<EE::Endpoint> ep, grpc_event_engine::experimental::MemoryAllocator) {
         if (std::shared_ptr<BridgeServer> sp = weak.lock()) BypassAccepted(sp.get(), std::move(ep));
       },
@@ -346,7 +340,6 @@ grpc_error_handle EnsureListener(BridgeServer* s) {
       std::make_unique<QuotaFactory>(s->quota));
   if (!l.ok()) return l.status();
   s->listener = std::move(*l);
-  g_bypass_listeners++;
   return absl::OkStatus();
 }
 
@@ -354,28 +347,21 @@ grpc_error_handle ServerAddPort(grpc_tcp_server* server, const grpc_resolved_add
                                 int* out_port) {
   if (!IsBridge(server)) return grpc_posix_tcp_server_vtable.add_port(server, addr, out_port);
   BridgeServer* s = AsBridge(server);
-  if (!ServedByBypass(addr, /*listen=*/true)) {
-    g_kernel_listeners++;
-    return grpc_posix_tcp_server_vtable.add_port(s->posix, addr, out_port);
-  }
+  const engine::Router::BindRoute route = Core().router().RouteBind(ToEE(addr));
+  if (!route.bypass) return grpc_posix_tcp_server_vtable.add_port(s->posix, addr, out_port);
   grpc_error_handle err = EnsureListener(s);
   if (!err.ok()) return err;
   absl::StatusOr<int> port = s->listener->Bind(ToEE(addr));
   if (!port.ok()) return port.status();
   *out_port = *port;
-  engine::LwipAddress a;
-  if (g_options.wildcard_also_on_kernel && engine::ToLwip(ToEE(addr), &a).ok() && a.wildcard) {
-    grpc_resolved_address k = *addr;  // the same wildcard, on the port the bypass chose
-    const uint16_t nport = htons(static_cast<uint16_t>(*port));
-    if (reinterpret_cast<const sockaddr*>(k.addr)->sa_family == AF_INET6) {
-      reinterpret_cast<sockaddr_in6*>(k.addr)->sin6_port = nport;
-    } else {
-      reinterpret_cast<sockaddr_in*>(k.addr)->sin_port = nport;
-    }
+  if (route.kernel) {  // the same wildcard, on the port the bypass chose
+    const EE::ResolvedAddress twin = engine::Router::KernelTwin(ToEE(addr), *port);
+    grpc_resolved_address k{};
+    std::memcpy(k.addr, twin.address(), twin.size());
+    k.len = twin.size();
     int kport = 0;
     err = grpc_posix_tcp_server_vtable.add_port(s->posix, &k, &kport);
     if (!err.ok()) return err;
-    g_kernel_listeners++;
   }
   return absl::OkStatus();
 }
@@ -439,6 +425,7 @@ void ServerUnref(grpc_tcp_server* server) {
   grpc_posix_tcp_server_vtable.unref(s->posix);
 }
 
+// A global because gRPC takes the vtable by pointer for the process (grpc_set_tcp_server_impl).
 grpc_tcp_server_vtable g_server_vtable = {
     ServerCreate,      ServerStart,    ServerAddPort,
     ServerCreateFdHandler, ServerPortFdCount, ServerPortFd,
@@ -447,8 +434,7 @@ grpc_tcp_server_vtable g_server_vtable = {
 
 }  // namespace
 
-void InstallIomgrBridge(engine::EngineCore* core, const BridgeOptions& options) {
-  g_core = core;
+void InstallIomgrBridge(engine::EngineCore* core) {
   // Every pass over the stack runs in gRPC's execution contexts: the completions it runs call
   // into gRPC, and gRPC's memory quota (reserved on the stack for received data) wakes its
   // reclaimer through ExecCtx::Run.
@@ -456,15 +442,12 @@ void InstallIomgrBridge(engine::EngineCore* core, const BridgeOptions& options) 
     CallbackScope scope;
     fn();
   });
-  g_engine = std::make_unique<engine::LwipEventEngine>(core);
-  g_options = options;
   grpc_set_tcp_client_impl(&g_client_vtable);
   grpc_set_tcp_server_impl(&g_server_vtable);
 }
 
 BridgeStats GetBridgeStats() {
-  return BridgeStats{g_bypass_connects.load(), g_kernel_connects.load(), g_bypass_listeners.load(),
-                     g_kernel_listeners.load(), g_bypass_accepts.load(), g_open_endpoints.load()};
+  return BridgeStats{g_open_endpoints.load()};
 }
 
 }  // namespace grpc_bypass

@@ -10,18 +10,14 @@ namespace engine {
 class EngineCore;
 }  // namespace engine
 
-struct BridgeOptions {
-  // Wildcard listens ("0.0.0.0:P", "[::]:P") also on the kernel (BYPASS_KERNEL_TOO=1).
-  bool wildcard_also_on_kernel = false;
-};
-
 // Installs the vtables (after the first grpc_init has fixed the iomgr platform). Addresses
-// the bypass interface serves go to `core`'s engine; all others to gRPC's posix vtables.
-void InstallIomgrBridge(engine::EngineCore* core, const BridgeOptions& options);
+// the core's Router sends to the bypass go to `core`'s engine; all others to gRPC's posix
+// vtables. (Routing counters: core->router().counters().)
+void InstallIomgrBridge(engine::EngineCore* core);
 
+// What the bridge of this gRPC version (this one, or the routing engine's) counts itself.
 struct BridgeStats {
-  uint64_t bypass_connects, kernel_connects, bypass_listeners, kernel_listeners;
-  uint64_t bypass_accepts, bypass_endpoints_open;
+  uint64_t bypass_endpoints_open;
 };
 BridgeStats GetBridgeStats();
 

@@ -27,69 +27,74 @@
 namespace grpc_bypass {
 namespace {
 
-engine::EngineCore* g_core = nullptr;
-absl::Duration g_spin;  // BYPASS_POLL_US
-grpc_pollset_vtable g_posix;    // what we wrap (epoll1 through the posix vtable)
-grpc_pollset_vtable g_vtable;
-// The pollset the one spinning thread waits on, and whether it was kicked since. Set and
-// read with the pollset's mutex held on the kick side (gRPC kicks with it held), so a kick
-// is either seen here or left to epoll1 (kicked_without_poller), never lost.
-std::atomic<grpc_pollset*> g_spinning{nullptr};
-std::atomic<bool> g_kicked{false};
-// A kick for another waiter during the spin: that thread must get the core at once (on a
-// small machine the spinner and it share one), so the spinner yields it.
-std::atomic<bool> g_kicked_other{false};
-// epoll1 and poll both put the pollset's mutex first; checked at every init.
-std::atomic<bool> g_layout_ok{true};
-std::atomic<uint64_t> g_kicks_other_worker{0}, g_kicks_other_pollset{0};
-std::atomic<uint64_t> g_spins{0}, g_spins_kicked{0}, g_yields_for_others{0}, g_not_spun{0};
+// The bridge's state. One object, a global because gRPC's pollset vtable has no user data
+// (the core: EngineCore::Get()); set by InstallPollsetBridge before gRPC uses the vtable.
+struct Bridge {
+  absl::Duration spin;         // BYPASS_POLL_US
+  grpc_pollset_vtable posix;   // what we wrap (epoll1 through the posix vtable)
+  grpc_pollset_vtable vtable;  // ours
+  // The pollset the one spinning thread waits on, and whether it was kicked since. Set and
+  // read with the pollset's mutex held on the kick side (gRPC kicks with it held), so a kick
+  // is either seen here or left to epoll1 (kicked_without_poller), never lost.
+  std::atomic<grpc_pollset*> spinning{nullptr};
+  std::atomic<bool> kicked{false};
+  // A kick for another waiter during the spin: that thread must get the core at once (on a
+  // small machine the spinner and it share one), so the spinner yields it.
+  std::atomic<bool> kicked_other{false};
+  // epoll1 and poll both put the pollset's mutex first; checked at every init.
+  std::atomic<bool> layout_ok{true};
+  std::atomic<uint64_t> kicks_other_worker{0}, kicks_other_pollset{0};
+  std::atomic<uint64_t> spins{0}, spins_kicked{0}, yields_for_others{0}, not_spun{0};
+};
+Bridge g_bridge;
 
 void Init(grpc_pollset* ps, gpr_mu** mu) {
-  g_posix.init(ps, mu);
-  if (*mu != reinterpret_cast<gpr_mu*>(ps) && g_layout_ok.exchange(false)) {
+  g_bridge.posix.init(ps, mu);
+  if (*mu != reinterpret_cast<gpr_mu*>(ps) && g_bridge.layout_ok.exchange(false)) {
     std::fprintf(stderr, "grpc-bypass: unexpected pollset layout; gRPC's pollers will not poll "
                          "the bypass stack (the background poller does)\n");
   }
 }
 
 void Shutdown(grpc_pollset* ps, grpc_closure* closure) {
-  if (g_spinning.load(std::memory_order_acquire) == ps) g_kicked.store(true, std::memory_order_release);
-  g_posix.shutdown(ps, closure);
+  if (g_bridge.spinning.load(std::memory_order_acquire) == ps) g_bridge.kicked.store(true, std::memory_order_release);
+  g_bridge.posix.shutdown(ps, closure);
 }
 
 absl::Status Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
-  grpc_pollset* spinning = g_spinning.load(std::memory_order_acquire);
+  grpc_pollset* spinning = g_bridge.spinning.load(std::memory_order_acquire);
   if (spinning == ps && worker == nullptr) {
     // "Wake one waiter of this pollset": the spinner is that waiter. Not passed on, so that
     // epoll1 does not also wake a thread blocked on it (which would find nothing to do and
     // then compete for the core with the spinner's handler).
-    g_kicked.store(true, std::memory_order_release);
+    g_bridge.kicked.store(true, std::memory_order_release);
     return absl::OkStatus();
   }
   if (spinning != nullptr) {
-    g_kicked_other.store(true, std::memory_order_release);
-    (spinning == ps ? g_kicks_other_worker : g_kicks_other_pollset).fetch_add(1, std::memory_order_relaxed);
+    g_bridge.kicked_other.store(true, std::memory_order_release);
+    (spinning == ps ? g_bridge.kicks_other_worker : g_bridge.kicks_other_pollset).fetch_add(1, std::memory_order_relaxed);
   }
-  return g_posix.kick(ps, worker);
+  return g_bridge.posix.kick(ps, worker);
 }
 
 enum class SpinEnd { kKicked, kIdle };
 
-// Spins on the stack until the pollset is kicked, the idle policy says idle (g_spin since
+// Spins on the stack until the pollset is kicked, the idle policy says idle (g_bridge.spin since
 // the last work), or the deadline.
 SpinEnd Spin(grpc_core::Timestamp deadline) {
   const int64_t left_ms = pollset_abi::MillisUntil(deadline);
   const absl::Time hard_end = left_ms > 3600 * 1000
                                   ? absl::InfiniteFuture()
                                   : absl::Now() + absl::Milliseconds(std::max<int64_t>(0, left_ms));
-  Stack& stack = g_core->stack();
-  IdlePolicy policy(g_spin);
+  engine::EngineCore* core = engine::EngineCore::Get();
+  Stack& stack = core->stack();
+  IdlePolicy policy(g_bridge.spin);
   for (;;) {
     uint32_t work;
     {
       // chttp2 and the completion queue on this thread; EventEngine::Run closures they post
       // (Party wake-ups) too, after the flush, and what those put on the ExecCtx.
-      engine::EngineCore::PollingScope scope(g_core);
+      engine::EngineCore::PollingScope scope(core);
       work = stack.Poll();
       if (work > 0) {
         do {
@@ -97,14 +102,14 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
         } while (scope.Drain() > 0);
       }
     }
-    if (g_kicked.load(std::memory_order_acquire)) return SpinEnd::kKicked;
+    if (g_bridge.kicked.load(std::memory_order_acquire)) return SpinEnd::kKicked;
     const IdlePolicy::Next next = policy.After(work);
     if (next == IdlePolicy::Next::kIdle || absl::Now() >= hard_end) return SpinEnd::kIdle;
     // A waiter this thread's work kicked must get the core at once (on a small machine it
     // shares this one): yield now as well.
-    const bool woke_other = g_kicked_other.exchange(false, std::memory_order_acq_rel);
+    const bool woke_other = g_bridge.kicked_other.exchange(false, std::memory_order_acq_rel);
     if (next == IdlePolicy::Next::kYield || woke_other) {
-      if (woke_other) g_yields_for_others.fetch_add(1, std::memory_order_relaxed);
+      if (woke_other) g_bridge.yields_for_others.fetch_add(1, std::memory_order_relaxed);
       sched_yield();
     }
   }
@@ -112,36 +117,37 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
 
 absl::Status Work(grpc_pollset* ps, grpc_pollset_worker** worker, grpc_core::Timestamp deadline) {
   // (gRPC always calls pollset_work inside an ExecCtx; checked, as the bridge flushes it.)
-  engine::EngineCore::GrpcWaiter waiting(g_core);  // the executor's idle threads defer to us
-  if (g_layout_ok.load(std::memory_order_relaxed) && pollset_abi::InExecCtx() &&
-      g_core->stack().BeginSpin()) {
+  engine::EngineCore* core = engine::EngineCore::Get();
+  engine::EngineCore::GrpcWaiter waiting(core);  // the executor's idle threads defer to us
+  if (g_bridge.layout_ok.load(std::memory_order_relaxed) && pollset_abi::InExecCtx() &&
+      core->stack().BeginSpin()) {
     gpr_mu* mu = reinterpret_cast<gpr_mu*>(ps);  // held by our caller
-    g_kicked.store(false, std::memory_order_relaxed);
-    g_kicked_other.store(false, std::memory_order_relaxed);
-    g_spinning.store(ps, std::memory_order_release);
+    g_bridge.kicked.store(false, std::memory_order_relaxed);
+    g_bridge.kicked_other.store(false, std::memory_order_relaxed);
+    g_bridge.spinning.store(ps, std::memory_order_release);
     gpr_mu_unlock(mu);
     const SpinEnd end = Spin(deadline);
     gpr_mu_lock(mu);
     // Under the pollset's mutex (kicks of this pollset hold it): a kick that comes now goes
     // to epoll1, which remembers it (kicked_without_poller) for the work call below.
-    g_spinning.store(nullptr, std::memory_order_release);
-    const bool kicked = g_kicked.load(std::memory_order_acquire);
-    g_core->stack().EndSpin(/*idle=*/end == SpinEnd::kIdle && !kicked);
-    g_spins.fetch_add(1, std::memory_order_relaxed);
+    g_bridge.spinning.store(nullptr, std::memory_order_release);
+    const bool kicked = g_bridge.kicked.load(std::memory_order_acquire);
+    core->stack().EndSpin(/*idle=*/end == SpinEnd::kIdle && !kicked);
+    g_bridge.spins.fetch_add(1, std::memory_order_relaxed);
     pollset_abi::InvalidateNow();
     if (kicked) {
-      g_spins_kicked.fetch_add(1, std::memory_order_relaxed);
+      g_bridge.spins_kicked.fetch_add(1, std::memory_order_relaxed);
       return absl::OkStatus();  // the caller finds its event (epoll1 was not told of the kick)
     }
   } else {
-    g_not_spun.fetch_add(1, std::memory_order_relaxed);
+    g_bridge.not_spun.fetch_add(1, std::memory_order_relaxed);
   }
-  return g_posix.work(ps, worker, deadline);
+  return g_bridge.posix.work(ps, worker, deadline);
 }
 
 }  // namespace
 
-absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin) {
+absl::Status InstallPollsetBridge(absl::Duration spin) {
   if (spin <= absl::ZeroDuration()) return absl::OkStatus();
   if (const char* e = std::getenv("GRPC_EXPERIMENTS"); e != nullptr) {
     for (absl::string_view x : absl::StrSplit(e, ',')) {
@@ -158,15 +164,14 @@ absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin)
         "); gRPC's pollers could not poll the bypass stack; set BYPASS_POLL_US=0 to run "
         "without them"));
   }
-  g_core = core;
-  g_spin = spin;
-  g_posix = grpc_posix_pollset_vtable;
-  g_vtable = g_posix;
-  g_vtable.init = Init;
-  g_vtable.shutdown = Shutdown;
-  g_vtable.work = Work;
-  g_vtable.kick = Kick;
-  grpc_set_pollset_vtable(&g_vtable);
+  g_bridge.spin = spin;
+  g_bridge.posix = grpc_posix_pollset_vtable;
+  g_bridge.vtable = g_bridge.posix;
+  g_bridge.vtable.init = Init;
+  g_bridge.vtable.shutdown = Shutdown;
+  g_bridge.vtable.work = Work;
+  g_bridge.vtable.kick = Kick;
+  grpc_set_pollset_vtable(&g_bridge.vtable);
   return absl::OkStatus();
 }
 
@@ -197,16 +202,16 @@ absl::Status pollset_abi::CheckPollsetAbi() {
 }
 
 PollsetBridgeStats GetPollsetBridgeStats() {
-  return PollsetBridgeStats{g_spins.load(), g_spins_kicked.load(), g_yields_for_others.load(),
-                            g_not_spun.load(), g_kicks_other_worker.load(),
-                            g_kicks_other_pollset.load()};
+  return PollsetBridgeStats{g_bridge.spins.load(), g_bridge.spins_kicked.load(), g_bridge.yields_for_others.load(),
+                            g_bridge.not_spun.load(), g_bridge.kicks_other_worker.load(),
+                            g_bridge.kicks_other_pollset.load()};
 }
 
 }  // namespace grpc_bypass
 
 #else   // gRPC 1.60-1.82: pollset_abi.h does not declare their internals (not verified).
 namespace grpc_bypass {
-absl::Status InstallPollsetBridge(engine::EngineCore*, absl::Duration) { return absl::OkStatus(); }
+absl::Status InstallPollsetBridge(absl::Duration) { return absl::OkStatus(); }
 PollsetBridgeStats GetPollsetBridgeStats() { return {}; }
 }  // namespace grpc_bypass
 #endif  // GRPC_BYPASS_POLLSET_BRIDGE

@@ -25,12 +25,13 @@ namespace engine {
 class EngineCore;
 }  // namespace engine
 
-// After the first grpc_init (which installs the posix pollset vtable this one wraps). With
+// After the first grpc_init (which installs the posix pollset vtable this one wraps) and after
+// EngineCore::Start (the bridge polls EngineCore::Get()'s stack). With
 // spin == 0 gRPC's pollers never poll the stack (the background poller does it all).
 // FailedPrecondition, one line, installing nothing, if gRPC's threads would not poll through
 // it: gRPC's internals are not as declared (pollset_abi.h: CheckPollsetAbi), or the
 // pollset_alternative experiment is on.
-absl::Status InstallPollsetBridge(engine::EngineCore* core, absl::Duration spin);
+absl::Status InstallPollsetBridge(absl::Duration spin);
 
 struct PollsetBridgeStats {
   uint64_t spins;         // pollset_work calls that spun on the stack

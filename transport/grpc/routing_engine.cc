@@ -25,12 +25,6 @@ using grpc_event_engine::experimental::EventEngine;
 using grpc_event_engine::experimental::MemoryAllocator;
 using grpc_event_engine::experimental::MemoryAllocatorFactory;
 
-constexpr intptr_t kHandleTag = 0x7274;  // "rt": marks our connection handles
-
-std::atomic<uint64_t> g_bypass_accepts{0};  // connections accepted by bypass listeners
-std::atomic<uint64_t> g_bypass_connects{0}, g_fallback_connects{0}, g_bypass_binds{0},
-    g_fallback_binds{0};
-
 // Lets two listeners share one MemoryAllocatorFactory.
 class SharedFactory : public MemoryAllocatorFactory {
  public:
@@ -72,32 +66,23 @@ class RoutingEventEngine::RoutingListener : public EventEngine::Listener {
   }
 
   absl::StatusOr<int> Bind(const ResolvedAddress& addr) override {
-    engine::LwipAddress a;
-    const bool lwip_addr = engine::ToLwip(addr, &a).ok();
-    const StackConfig& c = engine_->core_->stack().config();
-    const bool on_bypass = lwip_addr && engine::CanBind(c, a).ok();
-    const bool on_kernel =
-        !on_bypass || (lwip_addr && a.wildcard && engine_->wildcard_also_on_kernel_);
+    const engine::Router::BindRoute route = engine_->core_->router().RouteBind(addr);
     int port = -1;
-    if (on_bypass) {
+    if (route.bypass) {
       absl::StatusOr<Listener*> l = Get(/*bypass=*/true);
       if (!l.ok()) return l.status();
       absl::StatusOr<int> p = (*l)->Bind(addr);
       if (!p.ok()) return p;
       port = *p;
-      g_bypass_binds++;
     }
-    if (on_kernel) {
+    if (route.kernel) {
       absl::StatusOr<Listener*> l = Get(/*bypass=*/false);
       if (!l.ok()) return l.status();
-      ResolvedAddress kaddr = addr;
-      if (port > 0 && a.port == 0) {  // the kernel listens on the port the bypass chose
-        kaddr = engine::FromLwip(a.ip, static_cast<uint16_t>(port));
-      }
-      absl::StatusOr<int> p = (*l)->Bind(kaddr);
+      // Beside the bypass: the kernel listens on the port the bypass chose.
+      absl::StatusOr<int> p =
+          (*l)->Bind(port > 0 ? engine::Router::KernelTwin(addr, port) : addr);
       if (!p.ok()) return p;
       if (port < 0) port = *p;
-      g_fallback_binds++;
     }
     return port;
   }
@@ -122,8 +107,8 @@ class RoutingEventEngine::RoutingListener : public EventEngine::Listener {
     }
     EventEngine* e = bypass ? engine_->bypass_.get() : engine_->fallback_.get();
     absl::StatusOr<std::unique_ptr<Listener>> l = e->CreateListener(
-        [sh, bypass](std::unique_ptr<Endpoint> ep, MemoryAllocator alloc) {
-          if (bypass) g_bypass_accepts++;
+        [sh, bypass, core = engine_->core_](std::unique_ptr<Endpoint> ep, MemoryAllocator alloc) {
+          if (bypass) core->router().CountAccept();
           sh->on_accept(std::move(ep), std::move(alloc));
         },
         [sh](absl::Status st) {
@@ -159,19 +144,12 @@ class RoutingEventEngine::RoutingListener : public EventEngine::Listener {
 // ---- engine -------------------------------------------------------------------------------
 
 RoutingEventEngine::RoutingEventEngine(engine::EngineCore* core,
-                                       std::shared_ptr<EventEngine> fallback,
-                                       bool wildcard_also_on_kernel)
+                                       std::shared_ptr<EventEngine> fallback)
     : core_(core),
       bypass_(std::make_shared<engine::LwipEventEngine>(core)),
-      fallback_(std::move(fallback)),
-      wildcard_also_on_kernel_(wildcard_also_on_kernel) {}
+      fallback_(std::move(fallback)) {}
 
 RoutingEventEngine::~RoutingEventEngine() = default;
-
-bool RoutingEventEngine::RoutesToBypass(const ResolvedAddress& addr) const {
-  engine::LwipAddress a;
-  return engine::ToLwip(addr, &a).ok() && engine::CanConnect(core_->stack().config(), a).ok();
-}
 
 absl::StatusOr<std::unique_ptr<EventEngine::Listener>> RoutingEventEngine::CreateListener(
     Listener::AcceptCallback on_accept, absl::AnyInvocable<void(absl::Status)> on_shutdown,
@@ -188,8 +166,7 @@ EventEngine::ConnectionHandle RoutingEventEngine::Connect(OnConnectCallback on_c
                                                           const EndpointConfig& args,
                                                           MemoryAllocator memory_allocator,
                                                           Duration timeout) {
-  const bool bypass = RoutesToBypass(addr);
-  (bypass ? g_bypass_connects : g_fallback_connects)++;
+  const bool bypass = core_->router().RouteConnect(addr);
   int64_t id;
   {
     absl::MutexLock lock(&mu_);
@@ -217,11 +194,11 @@ EventEngine::ConnectionHandle RoutingEventEngine::Connect(OnConnectCallback on_c
       it->second.has_real = true;
     }
   }
-  return ConnectionHandle{{static_cast<intptr_t>(id), kHandleTag}};
+  return engine::Router::RoutedHandle(id);
 }
 
 bool RoutingEventEngine::CancelConnect(ConnectionHandle handle) {
-  if (handle.keys[1] != kHandleTag) return false;
+  if (!engine::Router::IsRoutedHandle(handle)) return false;
   Pending p;
   {
     absl::MutexLock lock(&mu_);
@@ -261,15 +238,10 @@ EventEngine::TaskHandle RoutingEventEngine::RunAfter(Duration when,
 }
 bool RoutingEventEngine::Cancel(TaskHandle handle) { return bypass_->Cancel(handle); }
 
-RoutingEventEngine::Counters RoutingEventEngine::ProcessCounters() {
-  return {g_bypass_connects.load(), g_fallback_connects.load(), g_bypass_binds.load(),
-          g_fallback_binds.load(), g_bypass_accepts.load()};
-}
-
 #if GRPC_BYPASS_TCP_THROUGH_EVENT_ENGINE
 // Built and tested by tools/test in the modern root (Debian's gRPC 1.83); also compiled and run
 // by hand against gRPC 1.60, 1.68 and 1.76 builds (README, "gRPC versions").
-void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel) {
+void InstallRoutingEngine(engine::EngineCore* core) {
 #if !GRPC_BYPASS_EE_CLIENT_BY_DEFAULT
   // 1.60-1.67: client connections go through the EventEngine only with this experiment.
   const char* e = std::getenv("GRPC_EXPERIMENTS");
@@ -283,30 +255,26 @@ void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel
   // gRPC's own engine (no factory is set: the default one), then ours in front of it.
   std::shared_ptr<EventEngine> fallback = grpc_event_engine::experimental::CreateEventEngine();
   grpc_event_engine::experimental::SetDefaultEventEngine(
-      std::make_shared<RoutingEventEngine>(core, std::move(fallback), wildcard_also_on_kernel));
+      std::make_shared<RoutingEventEngine>(core, std::move(fallback)));
 #else
   // 1.60-1.70: the factory returns unique_ptr, and so does the default factory.
   grpc_event_engine::experimental::SetEventEngineFactory(
-      [core, wildcard_also_on_kernel]() -> std::unique_ptr<EventEngine> {
+      [core]() -> std::unique_ptr<EventEngine> {
         return std::make_unique<RoutingEventEngine>(
-            core,
-            std::shared_ptr<EventEngine>(
-                grpc_event_engine::experimental::DefaultEventEngineFactory()),
-            wildcard_also_on_kernel);
+            core, std::shared_ptr<EventEngine>(
+                      grpc_event_engine::experimental::DefaultEventEngineFactory()));
       });
 #endif
 }
 
 BridgeStats GetBridgeStats() {
-  const RoutingEventEngine::Counters c = RoutingEventEngine::ProcessCounters();
   // Open bypass endpoints: the engine's own count (opened by connects and accepts); 0 before
   // the core has started.
   uint64_t open = 0;
   if (engine::EngineCore* core = engine::EngineCore::Get(); core != nullptr) {
     open = core->counters().endpoints_opened.Get() - core->counters().endpoints_closed.Get();
   }
-  return BridgeStats{c.bypass_connects, c.fallback_connects, c.bypass_binds, c.fallback_binds,
-                     c.bypass_accepts, open};
+  return BridgeStats{open};
 }
 #endif
 

@@ -4,9 +4,10 @@
 // goes through the EventEngine (>= 1.60, see grpc_version.h); on 1.51 the iomgr bridge does
 // the same routing and this class is built and tested but not installed.
 //
-// Routing: Connect to an address the stack can reach (engine::CanConnect) -> bypass; others ->
-// fallback. A listener bound to the interface's address or a wildcard -> bypass (a wildcard
-// also on the fallback when `wildcard_also_on_kernel`); other addresses -> fallback.
+// Routing (the core's engine::Router decides, for this and the iomgr bridge alike): Connect to
+// an address the stack can reach -> bypass; others -> fallback. A listener bound to the
+// interface's address or a wildcard -> bypass (a wildcard also on the fallback with
+// BYPASS_KERNEL_TOO); other addresses -> fallback.
 // Run/RunAfter/Cancel use the bypass engine's executor and timers; DNS uses the fallback.
 // Thread-safe: any thread may call any method.
 #ifndef GRPC_BYPASS_TRANSPORT_GRPC_ROUTING_ENGINE_H
@@ -28,13 +29,9 @@ namespace grpc_bypass {
 
 class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
  public:
-  struct Counters {
-    uint64_t bypass_connects, fallback_connects, bypass_binds, fallback_binds, bypass_accepts;
-  };
-
   // `core` must have been started; `fallback` may not be null.
-  RoutingEventEngine(engine::EngineCore* core, std::shared_ptr<EventEngine> fallback,
-                     bool wildcard_also_on_kernel);
+  // Routing: core->router() (and its counters).
+  RoutingEventEngine(engine::EngineCore* core, std::shared_ptr<EventEngine> fallback);
   ~RoutingEventEngine() override;
 
   absl::StatusOr<std::unique_ptr<Listener>> CreateListener(
@@ -59,10 +56,6 @@ class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
   TaskHandle RunAfter(Duration when, absl::AnyInvocable<void()> closure) override;
   bool Cancel(TaskHandle handle) override;
 
-  // Process-wide (every RoutingEventEngine), any thread.
-  static Counters ProcessCounters();
-  // True if a connection to `addr` goes through the bypass.
-  bool RoutesToBypass(const ResolvedAddress& addr) const;
 
  private:
   class RoutingListener;
@@ -75,9 +68,8 @@ class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
   engine::EngineCore* const core_;
   const std::shared_ptr<EventEngine> bypass_;
   const std::shared_ptr<EventEngine> fallback_;
-  const bool wildcard_also_on_kernel_;
   absl::Mutex mu_;
-  // Connections in progress under our own handles ({id, kHandleTag}), so that CancelConnect
+  // Connections in progress under our own handles (Router::RoutedHandle), so that CancelConnect
   // reaches the engine that makes them (two engines' handles may collide).
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<int64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
@@ -89,7 +81,7 @@ class RoutingEventEngine : public grpc_event_engine::experimental::EventEngine {
 // factory makes routes; gRPC's default engine behind it). On 1.60-1.67 it also turns on the
 // event_engine_client experiment (GRPC_EXPERIMENTS), without which clients stay on iomgr.
 // Call before grpc_init().
-void InstallRoutingEngine(engine::EngineCore* core, bool wildcard_also_on_kernel);
+void InstallRoutingEngine(engine::EngineCore* core);
 #endif
 
 }  // namespace grpc_bypass

@@ -31,8 +31,12 @@
 namespace grpc_bypass {
 namespace {
 
-std::atomic<bool> g_stack_running{false};
-bool g_lwip_initialised = false;  // lwip_init once per process (poll thread of the first Stack)
+// A global because lwIP is (NO_SYS=1: one stack per process).
+struct Lwip {
+  std::atomic<bool> stack_running{false};  // a Stack exists
+  bool initialised = false;  // lwip_init once per process (poll thread of the first Stack)
+};
+Lwip g_lwip;
 
 }  // namespace
 
@@ -50,7 +54,7 @@ void ExitIfError(const absl::Status& st, const char* prefix) {
 
 absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackConfig& config) {
   bool expected = false;
-  if (!g_stack_running.compare_exchange_strong(expected, true)) {
+  if (!g_lwip.stack_running.compare_exchange_strong(expected, true)) {
     return absl::FailedPreconditionError(
         "a grpc-bypass stack is already running in this process (one lwIP per process)");
   }
@@ -58,7 +62,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackConfig& config) {
   absl::Status st = s->Init();
   if (!st.ok()) {
     s->Stop();
-    g_stack_running = false;
+    g_lwip.stack_running = false;
     return st;
   }
   return s;
@@ -137,9 +141,9 @@ absl::Status Stack::StartPoller() {
     pthread_sigmask(SIG_UNBLOCK, &rx_signals_, nullptr);
     dpdk::PinToMainLcore();  // see dpdk/eal.h: only this thread stays on EAL's lcore
     TakeToken();
-    if (!g_lwip_initialised) {
+    if (!g_lwip.initialised) {
       lwip_init();
-      g_lwip_initialised = true;
+      g_lwip.initialised = true;
     }
     absl::StatusOr<std::unique_ptr<DpdkNetif>> n = DpdkNetif::Create(device_.get(), config_);
     if (n.ok()) netif_ = *std::move(n);
@@ -160,7 +164,7 @@ absl::Status Stack::StartPoller() {
 Stack::~Stack() {
   Stop();
   if (wake_fd_ >= 0) close(wake_fd_);
-  g_stack_running = false;
+  g_lwip.stack_running = false;
 }
 
 void Stack::Stop() {

@@ -1,0 +1,138 @@
+// The executor and the timer thread on their own: no stack, no DPDK.
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "transport/engine/executor.h"
+#include "transport/engine/timer_manager.h"
+
+namespace grpc_bypass::engine {
+namespace {
+
+TEST(Executor, RunsEveryClosureOnItsOwnThreads) {
+  Executor ex(2);
+  constexpr int kN = 1000;
+  std::atomic<int> ran{0}, off_caller{0};
+  absl::Notification done;
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int i = 0; i < kN; ++i) {
+    ex.Run([&] {
+      if (std::this_thread::get_id() != caller && Executor::OnExecutorThread()) ++off_caller;
+      if (++ran == kN) done.Notify();
+    });
+  }
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(off_caller.load(), kN);
+  EXPECT_FALSE(Executor::OnExecutorThread());
+}
+
+TEST(Executor, OneThreadRunsClosuresInTheOrderTheyCame) {
+  Executor ex(1);
+  absl::Mutex mu;
+  std::vector<int> order;
+  absl::Notification done;
+  for (int i = 0; i < 100; ++i) {
+    ex.Run([&, i] {
+      absl::MutexLock lock(&mu);
+      order.push_back(i);
+      if (i == 99) done.Notify();
+    });
+  }
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::MutexLock lock(&mu);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(order[i], i);
+}
+
+TEST(Executor, StopRunsWhatIsQueuedAndLaterRunsRunAtOnceOnTheCaller) {
+  Executor ex(2);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 50; ++i) ex.Run([&] { ++ran; });
+  ex.Stop();
+  EXPECT_EQ(ran.load(), 50);
+  bool here = false;
+  const std::thread::id caller = std::this_thread::get_id();
+  ex.Run([&] { here = std::this_thread::get_id() == caller; });
+  EXPECT_TRUE(here) << "a closure after Stop runs exactly once, on the caller";
+  ex.Stop();  // idempotent
+}
+
+TEST(Executor, AnIdleWorkerCallsTheIdleHookAndReturnsWhenWorkIsQueued) {
+  std::atomic<int> hooks{0};
+  Executor ex(1, [&](absl::FunctionRef<bool()> queued) {
+    ++hooks;
+    const absl::Time end = absl::Now() + absl::Seconds(5);
+    while (!queued() && absl::Now() < end) absl::SleepFor(absl::Microseconds(50));
+  });
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  while (hooks.load() == 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_GT(hooks.load(), 0);
+  absl::Notification ran;
+  const absl::Time start = absl::Now();
+  ex.Run([&] { ran.Notify(); });
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(2)))
+      << "the hook did not return when work came";
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(TimerManager, FiresInDeadlineOrderNotBeforeItsDelay) {
+  Executor ex(1);
+  TimerManager timers(&ex);
+  absl::Mutex mu;
+  std::vector<int> order;
+  absl::Notification done;
+  const absl::Time start = absl::Now();
+  absl::Duration first_at;
+  timers.RunAfter(absl::Milliseconds(60), [&] {
+    absl::MutexLock lock(&mu);
+    order.push_back(3);
+    done.Notify();
+  });
+  timers.RunAfter(absl::Milliseconds(20), [&] {
+    absl::MutexLock lock(&mu);
+    first_at = absl::Now() - start;
+    order.push_back(1);
+  });
+  timers.RunAfter(absl::Milliseconds(40), [&] {
+    absl::MutexLock lock(&mu);
+    order.push_back(2);
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_GE(first_at, absl::Milliseconds(20));
+}
+
+TEST(TimerManager, ACancelledTimerNeverRunsAndCancelSaysWhetherItWasPending) {
+  Executor ex(1);
+  TimerManager timers(&ex);
+  std::atomic<bool> cancelled_ran{false};
+  absl::Notification fired;
+  const int64_t id = timers.RunAfter(absl::Milliseconds(30), [&] { cancelled_ran = true; });
+  const int64_t other = timers.RunAfter(absl::Milliseconds(60), [&] { fired.Notify(); });
+  EXPECT_GT(id, 0);
+  EXPECT_NE(id, other);
+  EXPECT_TRUE(timers.Cancel(id));
+  EXPECT_FALSE(timers.Cancel(id)) << "a second cancel finds nothing";
+  ASSERT_TRUE(fired.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_FALSE(timers.Cancel(other)) << "a timer that fired cannot be cancelled";
+  EXPECT_FALSE(cancelled_ran.load());
+  EXPECT_FALSE(timers.Cancel(12345678)) << "an unknown id";
+}
+
+TEST(TimerManager, DestroyingItDropsPendingTimers) {
+  Executor ex(1);
+  std::atomic<bool> ran{false};
+  {
+    TimerManager timers(&ex);
+    timers.RunAfter(absl::Milliseconds(50), [&] { ran = true; });
+  }
+  absl::SleepFor(absl::Milliseconds(120));
+  EXPECT_FALSE(ran.load());
+}
+
+}  // namespace
+}  // namespace grpc_bypass::engine
