@@ -41,7 +41,7 @@ using Clock = std::chrono::steady_clock;
 
 inline uint8_t PatternByte(uint64_t i) { return static_cast<uint8_t>(i % 251); }
 
-// All fields are touched on the poll thread only, until `done` is notified.
+// All fields are touched by the stack's token holder only, until `done` is notified.
 struct Client {
   bool pingpong = false;
   uint64_t total = 0;      // bulk: bytes to send

@@ -1,4 +1,5 @@
-// A statistics counter with one writer (the poll thread) and any number of readers.
+// A statistics counter with one writer at a time (the stack's token holder; the token's
+// hand-over orders the writes) and any number of readers.
 // Writes are a relaxed load + store (no locked instruction on the hot path); readers on other
 // threads see a recent value.
 #ifndef GRPC_BYPASS_TRANSPORT_DPDK_COUNTER_H
@@ -11,7 +12,7 @@ namespace grpc_bypass {
 
 class Counter {
  public:
-  // Poll thread only.
+  // The one writer only.
   void Add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   void Inc() { Add(1); }
   void Set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }

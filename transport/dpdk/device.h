@@ -2,8 +2,10 @@
 // batched TX with a bounded retry backlog, VLAN strip/insert (offload or software), checksum
 // offload preparation, MAC learning, frame injection and per-port statistics.
 //
-// Threading: a Device is used by exactly one poll thread. The exceptions are InjectFrame()
-// (any thread) and the statistics getters (any thread; counters are single-writer).
+// Threading: one thread at a time uses a Device, the one that owns it for the moment (the
+// stack's token holder, transport/lwip/token.h; this layer does not know the token). The
+// exceptions are InjectFrame() (any thread) and the statistics getters (any thread; counters
+// have one writer at a time).
 #ifndef GRPC_BYPASS_TRANSPORT_DPDK_DEVICE_H
 #define GRPC_BYPASS_TRANSPORT_DPDK_DEVICE_H
 
@@ -74,7 +76,7 @@ class Device {
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
 
-  // ---- RX (poll thread) -------------------------------------------------------------
+  // ---- RX (its owner) -------------------------------------------------------------
   // One rx_burst on each port (plus injected frames first). Frames come out untagged, with
   // bad checksums (when the NIC checks) and VLAN mismatches dropped and counted.
   // m->port is set to the index of the arrival port in config().ports.
@@ -83,7 +85,7 @@ class Device {
   // above may skip its checks; otherwise the layer above must check them.
   uint16_t Receive(rte_mbuf** out, uint16_t max);
 
-  // ---- TX (poll thread) -------------------------------------------------------------
+  // ---- TX (its owner) -------------------------------------------------------------
   // An mbuf for a frame from the first port's pool, or nullptr when the pool is exhausted
   // (counted as tx_nombuf; the caller reports ERR_MEM upward: back-pressure, not abort).
   rte_mbuf* AllocTx();
@@ -100,7 +102,7 @@ class Device {
   // Pushes a raw Ethernet frame into the RX path as if it arrived on the first port.
   void InjectFrame(absl::Span<const uint8_t> frame) ABSL_LOCKS_EXCLUDED(inject_mu_);
 
-  // ---- MAC learning (poll thread) ----------------------------------------------------
+  // ---- MAC learning (its owner) ----------------------------------------------------
   // IPv4 senders seen since the last call (each again every relearn_seconds).
   std::vector<LearnedNeighbor> TakeLearnedNeighbors();
 
@@ -133,7 +135,7 @@ class Device {
 
   // Returns false if the frame must be dropped (counted already).
   bool ProcessRx(rte_mbuf* m, uint16_t port_index, bool injected);
-  // Fault injection over out[0, n): returns the new count (poll thread).
+  // Fault injection over out[0, n): returns the new count (its owner).
   uint16_t InjectFaults(rte_mbuf** out, uint16_t n, uint16_t max);
   double NextUniform();  // [0, 1) from the seeded generator
   void Learn(const rte_mbuf* m, uint16_t port_index);
@@ -145,7 +147,7 @@ class Device {
   std::vector<std::unique_ptr<PerPort>> ports_;
   uint64_t relearn_tsc_ = 0;
 
-  // Poll thread only.
+  // Its owner only.
   uint64_t fault_state_;              // xorshift64* state
   rte_mbuf* held_back_ = nullptr;     // a frame being reordered (delivered after later ones)
   absl::flat_hash_map<uint32_t, Neighbor> neighbors_;        // IPv4 (BE) -> neighbour

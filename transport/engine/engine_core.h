@@ -52,7 +52,7 @@ class EngineCore {
   // The one way to reach the core from code that gRPC's C vtables call (no user data).
   static EngineCore* Get();
 
-  // Stops the poll thread, then the executor (after what it has queued): for process exit,
+  // Stops the stack (its background poller), then the executor (after what it has queued): for process exit,
   // before static destructors run. Afterwards no callback runs; the objects stay valid.
   void Shutdown();
 

@@ -1,6 +1,6 @@
 // The lwIP network interface over a dpdk::Device (zero-copy RX; TX copies into mbufs, or,
 // on PMDs that copy frames out themselves, hands them the pbuf's memory).
-// Poll thread only, except the counters (any thread).
+// Token holder only (transport/lwip/token.h), except the counters (any thread).
 #ifndef GRPC_BYPASS_TRANSPORT_LWIP_NETIF_H
 #define GRPC_BYPASS_TRANSPORT_LWIP_NETIF_H
 
@@ -39,7 +39,7 @@ struct NetifCounters {
 
 class DpdkNetif {
  public:
-  // Poll thread, after lwip_init(). Adds and brings up the interface with cfg's addresses.
+  // Token holder, after lwip_init(). Adds and brings up the interface with cfg's addresses.
   static absl::StatusOr<std::unique_ptr<DpdkNetif>> Create(dpdk::Device* device,
                                                            const StackConfig& cfg);
   ~DpdkNetif();  // removes the interface from lwIP

@@ -34,7 +34,7 @@ namespace {
 // A global because lwIP is (NO_SYS=1: one stack per process).
 struct Lwip {
   std::atomic<bool> stack_running{false};  // a Stack exists
-  bool initialised = false;  // lwip_init once per process (poll thread of the first Stack)
+  bool initialised = false;  // lwip_init once per process (by the first Stack's poller)
 };
 Lwip g_lwip;
 

@@ -69,7 +69,7 @@ u32_t sys_now(void) {
                             static_cast<uint64_t>(ts.tv_nsec) / 1000000u);
 }
 
-// Only the poll thread calls lwIP, so a thread_local generator needs no lock.
+// Only the token holder calls lwIP, and each thread has its own generator: no lock.
 unsigned int grpc_bypass_lwip_rand(void) {
   static thread_local absl::BitGen gen;
   return absl::Uniform<unsigned int>(gen);

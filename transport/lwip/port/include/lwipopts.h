@@ -1,7 +1,7 @@
-// lwIP options for grpc-bypass: one lwIP instance owned by one DPDK poll thread.
+// lwIP options for grpc-bypass: one lwIP instance per process, run by one thread at a time.
 //
-// Contract: NO_SYS=1. Only the poll thread that owns the stack calls lwIP (DESIGN.md); there
-// is no locking inside lwIP. Raw API only: no sockets, no netconn, no tcpip thread.
+// Contract: NO_SYS=1. Only the holder of the stack token (transport/lwip/token.h) calls lwIP
+// (DESIGN.md); there is no locking inside lwIP. Raw API only: no sockets, no netconn, no tcpip thread.
 #ifndef GRPC_BYPASS_LWIPOPTS_H
 #define GRPC_BYPASS_LWIPOPTS_H
 
