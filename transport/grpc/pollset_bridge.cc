@@ -104,7 +104,9 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
     }
     if (g_bridge.kicked.load(std::memory_order_acquire)) return SpinEnd::kKicked;
     const IdlePolicy::Next next = policy.After(work);
-    if (next == IdlePolicy::Next::kIdle || absl::Now() >= hard_end) return SpinEnd::kIdle;
+    if (next == IdlePolicy::Next::kIdle) return SpinEnd::kIdle;
+    // (Most waits have no deadline: no clock read for them; the policy reads the TSC.)
+    if (hard_end != absl::InfiniteFuture() && absl::Now() >= hard_end) return SpinEnd::kIdle;
     // A waiter this thread's work kicked must get the core at once (on a small machine it
     // shares this one): yield now as well.
     const bool woke_other = g_bridge.kicked_other.exchange(false, std::memory_order_acq_rel);
