@@ -17,7 +17,11 @@ def main():
         rate = 0
         if r["workload"] == "unary_open_loop":
             rate = 5000 if round(r.get("target_rate", 0)) == 5000 else -1
-        return (r["transport"], r["workload"], int(r["payload_bytes"]), r.get("outstanding", 0), rate)
+        client_api = r.get("client_api") or "sync"
+        if r["workload"] == "unary_open_loop":
+            client_api = "sync"  # the open loop is always callback: not a variant of its own
+        return (r["transport"], r["workload"], int(r["payload_bytes"]), r.get("outstanding", 0), rate,
+                r.get("server_api") or "sync", client_api)
 
     groups = {}
     for r in runs:
@@ -26,11 +30,12 @@ def main():
     def med(rs, field):
         return statistics.median([r.get(field, 0) for r in rs])
 
-    def get(t, w, p, outstanding=None, rate=None):
+    def get(t, w, p, outstanding=None, rate=None, server_api="sync", client_api="sync"):
         """The median run of a series (each field the median over the rounds)."""
         for k, rs in groups.items():
             if k[0] == t and k[1] == w and k[2] == p and (outstanding is None or k[3] == outstanding) \
-                    and (rate is None or (rate == "low" and k[4] == 5000) or (rate == "high" and k[4] == -1)):
+                    and (rate is None or (rate == "low" and k[4] == 5000) or (rate == "high" and k[4] == -1)) \
+                    and k[5] == server_api and k[6] == client_api:
                 m = {f: med(rs, f) for f in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us",
                                                "rpcs_per_s", "mb_per_s", "cpu_s_per_1k_rpcs",
                                                "server_cpu_s_per_1k_rpcs", "ctx_switches_per_rpc",
@@ -45,15 +50,18 @@ def main():
     nrounds = max(r.get("round", 1) for r in runs)
     print(f"machine: {m['cpu_model']}, {m['cores']} cores, kernel {m['kernel']}, "
           f"gRPC {m['grpc_version']}, DPDK {m['dpdk_version']}; {nrounds} round(s), medians")
-    print(f"{'workload':<30}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
+    print(f"{'workload':<42}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
           f"{'p99.9 us':>10}{'RPC/s':>9}{'MB/s':>8}{'cli CPU':>8}{'srv CPU':>8}{'cli csw':>8}{'srv csw':>8}")
     for k in groups:
-        t, w, p, o, rate = k
-        r = get(t, w, p, o, None if w != "unary_open_loop" else ("low" if rate == 5000 else "high"))
+        t, w, p, o, rate, sapi, capi = k
+        r = get(t, w, p, o, None if w != "unary_open_loop" else ("low" if rate == 5000 else "high"),
+                sapi, capi)
         name = f"{w} {p} B" + (f" x{o}" if o > 1 else "") + (
-            f" @{r['target_rate']:.0f}/s" if rate else "")
+            f" @{r['target_rate']:.0f}/s" if rate else "") + (
+            f" [{sapi} server]" if sapi != "sync" else "") + (
+            f" [{capi} client]" if capi != "sync" else "")
         spread = f" ({r['p50_min']:.1f}..{r['p50_max']:.1f})" if r["rounds"] > 1 else ""
-        print(f"{name:<30}{t:<9}{r['p50_us']:>8.1f}{spread:<16}{r['p99_us']:>9.1f}{r['p999_us']:>10.1f}"
+        print(f"{name:<42}{t:<9}{r['p50_us']:>8.1f}{spread:<16}{r['p99_us']:>9.1f}{r['p999_us']:>10.1f}"
               f"{r['rpcs_per_s']:>9.0f}{r['mb_per_s']:>8.1f}{r['cpu_s_per_1k_rpcs']:>8.3f}"
               f"{r['server_cpu_s_per_1k_rpcs']:>8.3f}{r['ctx_switches_per_rpc']:>8.2f}"
               f"{r['server_ctx_switches_per_rpc']:>8.2f}")
@@ -116,6 +124,25 @@ def main():
     if tk and tb:
         line("streaming 1 MiB MB/s >= kernel", tb["mb_per_s"] >= tk["mb_per_s"],
              f"{tb['mb_per_s']:.0f} vs {tk['mb_per_s']:.0f} MB/s")
+    print("targets (issue 23, run to completion):")
+    if k and b:
+        line("unary 64 B p50 <= 0.3 x kernel", b["p50_us"] <= 0.3 * k["p50_us"],
+             f"ratio {b['p50_us'] / k['p50_us']:.2f}")
+        line("unary 64 B context switches per RPC <= 0.2, each process",
+             max(b["ctx_switches_per_rpc"], b["server_ctx_switches_per_rpc"]) <= 0.2,
+             f"client {b['ctx_switches_per_rpc']:.3f}, server {b['server_ctx_switches_per_rpc']:.3f}")
+    for sapi, capi in (("callback", "sync"), ("async", "sync"), ("sync", "callback")):
+        kv, bv = get("kernel", "unary", 64, 1, None, sapi, capi), get("bypass", "unary", 64, 1, None, sapi, capi)
+        if kv and bv:
+            name = f"{sapi} server" if sapi != "sync" else f"{capi} client"
+            line(f"unary 64 B, {name}: p50 <= 0.4 x kernel", bv["p50_us"] <= 0.4 * kv["p50_us"],
+                 f"{bv['p50_us']:.1f} vs {kv['p50_us']:.1f} us (ratio {bv['p50_us'] / kv['p50_us']:.2f})")
+            line(f"unary 64 B, {name}: context switches per RPC <= 0.5, each process",
+                 max(bv["ctx_switches_per_rpc"], bv["server_ctx_switches_per_rpc"]) <= 0.5,
+                 f"client {bv['ctx_switches_per_rpc']:.3f}, server {bv['server_ctx_switches_per_rpc']:.3f}")
+    if ks and bs:
+        line("stream ping-pong 64 B p50 <= 0.3 x kernel", bs["p50_us"] <= 0.3 * ks["p50_us"],
+             f"ratio {bs['p50_us'] / ks['p50_us']:.2f}")
     if rk and rb:
         print(f"  (raw echo 64 B p50: bypass {rb['p50_us']:.1f} us, kernel {rk['p50_us']:.1f} us)")
     for i in rep.get("idle", []):

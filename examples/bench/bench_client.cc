@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -46,6 +48,13 @@ ABSL_FLAG(int, count, 20000, "measured RPCs (or messages)");
 ABSL_FLAG(int, warmup, 2000, "RPCs before measuring");
 ABSL_FLAG(int, outstanding, 1, "unary: RPCs in flight (one caller thread each)");
 ABSL_FLAG(double, rate, 5000, "unary_open_loop: RPCs per second");
+ABSL_FLAG(std::string, api, "sync",
+          "the client API: sync (blocking calls, one caller thread per RPC in flight) or "
+          "callback (stub->async() for unary, each reply's callback sends the next call; a "
+          "ClientBidiReactor for stream_pingpong)");
+ABSL_FLAG(bool, thread_csw, false,
+          "print the measured phase's context switches per RPC of each client thread to stderr "
+          "(THREAD_CSW lines: which thread waits)");
 ABSL_FLAG(std::string, cdf_out, "", "append 'transport workload payload us fraction' lines");
 
 namespace {
@@ -70,6 +79,16 @@ struct Result {
   uint64_t bytes = 0;
 };
 
+// The caller threads' context switches in the measured phase (they have exited when the
+// per-thread sample is taken).
+std::atomic<int64_t> caller_switches{0};
+
+int64_t ThreadContextSwitches() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
 void UnaryCall(bench::Bench::Stub* stub, const bench::Payload& req) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -83,8 +102,12 @@ void UnaryCall(bench::Bench::Stub* stub, const bench::Payload& req) {
   }
 }
 
+// Each Run* function warms up first, then calls `measure()` once (the CPU and context-switch
+// samples are taken there), then measures.
+using MeasureFn = std::function<void()>;
+
 Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, int warmup,
-                int outstanding) {
+                int outstanding, const MeasureFn& measure) {
   std::vector<Histogram> hists(outstanding);
   std::vector<std::thread> threads;
   std::atomic<int> warm{0};
@@ -94,16 +117,19 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
     threads.emplace_back([&, t] {
       for (int i = 0; i < warmup / outstanding + 1; ++i) UnaryCall(stub, req);
       if (warm.fetch_add(1) + 1 == outstanding) {
+        measure();
         start = Clock::now();
         go.Notify();
       }
       go.WaitForNotification();
+      const int64_t csw0 = ThreadContextSwitches();
       const int n = count / outstanding + (t < count % outstanding ? 1 : 0);
       for (int i = 0; i < n; ++i) {
         const auto t0 = Clock::now();
         UnaryCall(stub, req);
         hists[t].Record(Ns(Clock::now() - t0));
       }
+      caller_switches.fetch_add(ThreadContextSwitches() - csw0, std::memory_order_relaxed);
     });
   }
   for (auto& th : threads) th.join();
@@ -115,12 +141,170 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
   return r;
 }
 
+// The callback API, closed loop: `outstanding` chains, each with one call in flight; a call's
+// callback (on whichever gRPC thread completes it) records it and sends the chain's next.
+class UnaryChains {
+ public:
+  UnaryChains(bench::Bench::Stub* stub, const bench::Payload& req) : stub_(stub), req_(req) {}
+  // Runs `per_chain[i]` calls on chain i; returns when all have completed.
+  void Run(const std::vector<int>& per_chain, std::vector<Histogram>* hists) {
+    std::vector<std::unique_ptr<Chain>> chains;
+    {
+      absl::MutexLock lock(&mu_);
+      running_ = 0;
+      for (size_t i = 0; i < per_chain.size(); ++i) {
+        if (per_chain[i] > 0) ++running_;
+      }
+    }
+    for (size_t i = 0; i < per_chain.size(); ++i) {
+      chains.push_back(std::make_unique<Chain>());
+      chains.back()->left = per_chain[i];
+      chains.back()->hist = hists == nullptr ? nullptr : &(*hists)[i];
+    }
+    for (auto& c : chains) {
+      if (c->left > 0) Next(c.get());
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* running) { return *running == 0; }, &running_));
+  }
+
+ private:
+  struct Chain {
+    int left = 0;
+    Histogram* hist = nullptr;
+    std::unique_ptr<grpc::ClientContext> ctx;
+    bench::Payload resp;
+    Clock::time_point t0;
+  };
+  void Next(Chain* c) {
+    c->ctx = std::make_unique<grpc::ClientContext>();
+    c->ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    c->resp.Clear();
+    c->t0 = Clock::now();
+    stub_->async()->Unary(c->ctx.get(), &req_, &c->resp, [this, c](grpc::Status st) {
+      if (!st.ok()) Die("Unary (callback API)", st);
+      if (c->hist != nullptr) c->hist->Record(Ns(Clock::now() - c->t0));
+      if (c->resp.data().size() != req_.data().size()) {
+        std::fprintf(stderr, "bench_client: reply of %zu bytes, expected %zu\n",
+                     c->resp.data().size(), req_.data().size());
+        std::exit(1);
+      }
+      if (--c->left > 0) {
+        Next(c);
+        return;
+      }
+      absl::MutexLock lock(&mu_);
+      --running_;
+    });
+  }
+
+  bench::Bench::Stub* const stub_;
+  const bench::Payload& req_;
+  absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+Result RunUnaryCallback(bench::Bench::Stub* stub, const bench::Payload& req, int count,
+                        int warmup, int outstanding, const MeasureFn& measure) {
+  UnaryChains chains(stub, req);
+  chains.Run(std::vector<int>(outstanding, warmup / outstanding + 1), nullptr);
+  std::vector<int> per_chain(outstanding);
+  for (int t = 0; t < outstanding; ++t) {
+    per_chain[t] = count / outstanding + (t < count % outstanding ? 1 : 0);
+  }
+  std::vector<Histogram> hists(outstanding);
+  measure();
+  const auto start = Clock::now();
+  chains.Run(per_chain, &hists);
+  Result r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (auto& h : hists) r.hist.Merge(h);
+  r.ops = r.hist.count();
+  r.bytes = r.ops * req.data().size() * 2;
+  return r;
+}
+
+// The callback API's bidi stream: write, read the echo, record, write the next; `count`
+// messages, then half-close.
+class PingPongReactor final : public grpc::ClientBidiReactor<bench::Payload, bench::Payload> {
+ public:
+  PingPongReactor(bench::Bench::Stub* stub, const bench::Payload& req, int count, Result* r)
+      : req_(req), count_(count), r_(r) {
+    stub->async()->StreamPingPong(&ctx_, this);
+    start_ = Clock::now();
+    Send();
+    StartCall();
+  }
+  // Waits for the stream's end; its status.
+  grpc::Status Await() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+    return status_;
+  }
+  void OnWriteDone(bool ok) override {
+    if (ok) StartRead(&resp_);  // else the stream failed: OnDone has the status
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    r_->hist.Record(Ns(Clock::now() - t0_));
+    if (sent_ == count_) {
+      r_->seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+      StartWritesDone();
+      return;
+    }
+    Send();
+  }
+  void OnDone(const grpc::Status& st) override {
+    absl::MutexLock lock(&mu_);
+    status_ = st;
+    done_ = true;
+  }
+
+ private:
+  void Send() {
+    ++sent_;
+    t0_ = Clock::now();
+    StartWrite(&req_);
+  }
+
+  grpc::ClientContext ctx_;
+  const bench::Payload& req_;
+  bench::Payload resp_;
+  const int count_;
+  Result* const r_;
+  int sent_ = 0;  // gRPC serialises a reactor's callbacks: no lock for these
+  Clock::time_point t0_, start_;
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+Result RunStreamPingPongCallback(bench::Bench::Stub* stub, const bench::Payload& req, int count,
+                                 int warmup, const MeasureFn& measure) {
+  Result r;
+  for (int phase = 0; phase < 2; ++phase) {
+    const int n = phase == 0 ? warmup : count;
+    if (n == 0) continue;
+    if (phase == 1) measure();  // from this thread, never from a reactor callback
+    Result part;
+    PingPongReactor reactor(stub, req, n, &part);
+    const grpc::Status st = reactor.Await();
+    if (!st.ok()) Die("StreamPingPong (callback API)", st);
+    if (phase == 1) r = std::move(part);
+  }
+  r.ops = r.hist.count();
+  r.bytes = r.ops * req.data().size() * 2;
+  return r;
+}
+
 // Open loop: call i is due at start + i/rate and is sent then (async), whatever the earlier
 // calls are doing; its latency counts from when it was due, so a stall shows up in every call
 // it delays (no coordinated omission).
 Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int count, int warmup,
-                   double rate) {
+                   double rate, const MeasureFn& measure) {
   for (int i = 0; i < warmup; ++i) UnaryCall(stub, req);
+  measure();
   struct Call {
     grpc::ClientContext ctx;
     bench::Payload resp;
@@ -171,14 +355,17 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
 }
 
 Result RunStreamPingPong(bench::Bench::Stub* stub, const bench::Payload& req, int count,
-                         int warmup) {
+                         int warmup, const MeasureFn& measure) {
   grpc::ClientContext ctx;
   auto stream = stub->StreamPingPong(&ctx);
   bench::Payload resp;
   Result r;
   Clock::time_point start;
   for (int i = 0; i < warmup + count; ++i) {
-    if (i == warmup) start = Clock::now();
+    if (i == warmup) {
+      measure();
+      start = Clock::now();
+    }
     const auto t0 = Clock::now();
     if (!stream->Write(req) || !stream->Read(&resp)) Die("StreamPingPong", stream->Finish());
     if (i >= warmup) r.hist.Record(Ns(Clock::now() - t0));
@@ -195,13 +382,14 @@ Result RunStreamPingPong(bench::Bench::Stub* stub, const bench::Payload& req, in
 // Latency per message: the time Write() takes (flow control pushes back when the peer lags);
 // throughput: all bytes over the time until the server has read the last one.
 Result RunStreamThroughput(bench::Bench::Stub* stub, const bench::Payload& req, int count,
-                           int warmup) {
+                           int warmup, const MeasureFn& measure) {
   Result r;
   for (int round = 0; round < 2; ++round) {
     const int n = round == 0 ? warmup : count;
     if (n == 0) continue;
     grpc::ClientContext ctx;
     bench::Payload resp;
+    if (round == 1) measure();
     auto w = stub->StreamThroughput(&ctx, &resp);
     const auto start = Clock::now();
     for (int i = 0; i < n; ++i) {
@@ -266,24 +454,55 @@ int main(int argc, char** argv) {
   bench::Payload req;
   req.set_data(std::string(payload, 'b'));
   const bool remote = transport != "inproc";
-  const bench::CpuReply server0 = remote ? ServerCpu(stub.get()) : bench::CpuReply();
-  const double cpu0 = SelfCpu();
-  const int64_t csw0 = grpc_bypass::bench::ProcessContextSwitches();
+  // Sampled after the warm-up (measure()); the Cpu RPC itself is one more call in the server's
+  // figure.
+  bench::CpuReply server0;
+  double cpu0 = 0;
+  int64_t csw0 = 0;
+  std::map<int, grpc_bypass::bench::ThreadSwitches> threads0;
+  const MeasureFn measure = [&] {
+    if (remote) server0 = ServerCpu(stub.get());
+    cpu0 = SelfCpu();
+    csw0 = grpc_bypass::bench::ProcessContextSwitches();
+    threads0 = grpc_bypass::bench::SampleThreadSwitches();
+  };
+  const std::string api = absl::GetFlag(FLAGS_api);
+  if (api != "sync" && api != "callback") {
+    std::fprintf(stderr, "bench_client: --api: '%s' is not sync or callback\n", api.c_str());
+    return 2;
+  }
+  if (api == "callback" && workload != "unary" && workload != "stream_pingpong") {
+    std::fprintf(stderr, "bench_client: --api=callback: for --workload=unary or stream_pingpong "
+                         "(the open loop always uses the callback API)\n");
+    return 2;
+  }
   Result r;
-  if (workload == "unary") {
-    r = RunUnary(stub.get(), req, count, warmup, outstanding);
+  if (workload == "unary" && api == "callback") {
+    r = RunUnaryCallback(stub.get(), req, count, warmup, outstanding, measure);
+  } else if (workload == "stream_pingpong" && api == "callback") {
+    r = RunStreamPingPongCallback(stub.get(), req, count, warmup, measure);
+  } else if (workload == "unary") {
+    r = RunUnary(stub.get(), req, count, warmup, outstanding, measure);
   } else if (workload == "unary_open_loop") {
-    r = RunOpenLoop(stub.get(), req, count, warmup, absl::GetFlag(FLAGS_rate));
+    r = RunOpenLoop(stub.get(), req, count, warmup, absl::GetFlag(FLAGS_rate), measure);
   } else if (workload == "stream_pingpong") {
-    r = RunStreamPingPong(stub.get(), req, count, warmup);
+    r = RunStreamPingPong(stub.get(), req, count, warmup, measure);
   } else if (workload == "stream_throughput") {
-    r = RunStreamThroughput(stub.get(), req, count, warmup);
+    r = RunStreamThroughput(stub.get(), req, count, warmup, measure);
   } else {
     std::fprintf(stderr, "bench_client: --workload: unknown '%s'\n", workload.c_str());
     return 2;
   }
   const double cpu = SelfCpu() - cpu0;
   const int64_t csw = grpc_bypass::bench::ProcessContextSwitches() - csw0;
+  if (absl::GetFlag(FLAGS_thread_csw)) {
+    grpc_bypass::bench::PrintThreadSwitchesDelta(
+        threads0, grpc_bypass::bench::SampleThreadSwitches(), r.ops, "client", stderr);
+    if (workload == "unary") {
+      std::fprintf(stderr, "THREAD_CSW client the %d caller thread(s), exited: %.3f per RPC\n",
+                   outstanding, static_cast<double>(caller_switches.load()) / r.ops);
+    }
+  }
   const bench::CpuReply server1 = remote ? ServerCpu(stub.get()) : bench::CpuReply();
   const double server_cpu =
       server1.user_s() + server1.system_s() - server0.user_s() - server0.system_s();
@@ -302,13 +521,15 @@ int main(int argc, char** argv) {
   run.set_count(static_cast<int64_t>(r.ops));
   run.set_rpcs_per_s(r.ops / r.seconds);
   run.set_mb_per_s(r.bytes / r.seconds / 1e6);
-  // The warm-up's CPU is included in neither: both samples bracket the measured phase only
-  // approximately (the Cpu RPCs themselves are two more calls).
+  // Neither includes the warm-up: the samples bracket the measured phase (and the two Cpu
+  // RPCs).
   run.set_cpu_s_per_1k_rpcs(cpu / r.ops * 1000);
   run.set_server_cpu_s_per_1k_rpcs(server_cpu / r.ops * 1000);
   run.set_ctx_switches_per_rpc(static_cast<double>(csw) / r.ops);
   run.set_server_ctx_switches_per_rpc(static_cast<double>(server_csw) / r.ops);
   run.set_round(absl::GetFlag(FLAGS_round));
+  run.set_server_api(remote ? server1.api() : "sync");
+  run.set_client_api(workload == "unary_open_loop" ? "callback" : api);
   if (workload == "unary") run.set_outstanding(outstanding);
   if (workload == "unary_open_loop") run.set_target_rate(absl::GetFlag(FLAGS_rate));
   std::string json;
@@ -317,9 +538,12 @@ int main(int argc, char** argv) {
   if (const std::string cdf = absl::GetFlag(FLAGS_cdf_out); !cdf.empty()) {
     std::ofstream out(cdf, std::ios::app);
     // One series per run: a closed loop with several RPCs in flight is "unary_xN".
-    const std::string series =
+    // The API variants are series of their own ("unary@callback_server").
+    std::string series =
         workload == "unary" && outstanding > 1 ? absl::StrCat(workload, "_x", outstanding)
                                                : workload;
+    if (run.server_api() != "sync") absl::StrAppend(&series, "@", run.server_api(), "_server");
+    if (api != "sync") absl::StrAppend(&series, "@", api, "_client");
     for (const auto& [ns, frac] : h.Cdf()) {
       out << transport << " " << series << " " << payload << " " << ns / 1e3 << " " << frac
           << "\n";

@@ -1,6 +1,11 @@
 #include "examples/bench/bench_service.h"
 
+#include <dirent.h>
 #include <sys/resource.h>
+
+#include <algorithm>
+#include <fstream>
+#include <vector>
 
 namespace grpc_bypass::bench {
 
@@ -15,6 +20,53 @@ int64_t ProcessContextSwitches() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);  // Linux: the sum over every thread of the process
   return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
+std::map<int, ThreadSwitches> SampleThreadSwitches() {
+  std::map<int, ThreadSwitches> out;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    const int tid = std::atoi(e->d_name);
+    if (tid <= 0) continue;
+    const std::string dir = std::string("/proc/self/task/") + e->d_name;
+    ThreadSwitches t;
+    std::ifstream comm(dir + "/comm");
+    std::getline(comm, t.name);
+    std::ifstream status(dir + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) t.voluntary = std::atoll(line.c_str() + 24);
+      if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+        t.involuntary = std::atoll(line.c_str() + 27);
+    }
+    out[tid] = t;
+  }
+  closedir(d);
+  return out;
+}
+
+void PrintThreadSwitchesDelta(const std::map<int, ThreadSwitches>& before,
+                              const std::map<int, ThreadSwitches>& after, uint64_t rpcs,
+                              const char* who, FILE* out) {
+  struct Row {
+    int tid;
+    const ThreadSwitches* t;
+    int64_t vol, invol;
+  };
+  std::vector<Row> rows;
+  for (const auto& [tid, t] : after) {
+    auto it = before.find(tid);
+    const int64_t v0 = it == before.end() ? 0 : it->second.voluntary;
+    const int64_t i0 = it == before.end() ? 0 : it->second.involuntary;
+    if (t.voluntary - v0 + t.involuntary - i0 > 0) rows.push_back({tid, &t, t.voluntary - v0, t.involuntary - i0});
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const Row& a, const Row& b) { return a.vol + a.invol > b.vol + b.invol; });
+  const double n = rpcs > 0 ? static_cast<double>(rpcs) : 1.0;
+  for (const Row& r : rows) {
+    std::fprintf(out, "THREAD_CSW %s tid %d %s: voluntary %.3f involuntary %.3f per RPC\n", who,
+                 r.tid, r.t->name.c_str(), r.vol / n, r.invol / n);
+  }
 }
 
 grpc::Status BenchService::Unary(grpc::ServerContext*, const ::bench::Payload* in,
@@ -48,6 +100,7 @@ grpc::Status BenchService::Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
   out->set_user_s(u);
   out->set_system_s(s);
   out->set_context_switches(ProcessContextSwitches());
+  out->set_api(api_);
   return grpc::Status::OK;
 }
 

@@ -3,6 +3,10 @@
 #ifndef GRPC_BYPASS_EXAMPLES_BENCH_BENCH_SERVICE_H
 #define GRPC_BYPASS_EXAMPLES_BENCH_BENCH_SERVICE_H
 
+#include <cstdio>
+#include <map>
+#include <string>
+
 #include "proto/bench.grpc.pb.h"
 
 namespace grpc_bypass::bench {
@@ -19,6 +23,12 @@ class BenchService : public ::bench::Bench::Service {
                                 ::bench::Payload* out) override;
   grpc::Status Cpu(grpc::ServerContext*, const ::bench::CpuRequest*,
                    ::bench::CpuReply* out) override;
+
+  // What Cpu() reports as the server's API (before the server starts).
+  void set_api(std::string api) { api_ = std::move(api); }
+
+ private:
+  std::string api_ = "sync";
 };
 
 // The callback API for the latency methods (Unary, StreamPingPong: reactors, as most new gRPC
@@ -37,6 +47,19 @@ class CallbackBenchService
 void ProcessCpu(double* user_s, double* system_s);
 // Context switches of this process so far (voluntary + involuntary, all threads).
 int64_t ProcessContextSwitches();
+
+// Context switches per thread of this process (/proc/self/task: tid -> name, voluntary,
+// involuntary), to see which thread waits. ThreadSwitchesDelta prints the difference between
+// two samples, threads with the most switches first, one line each, to `out`.
+struct ThreadSwitches {
+  std::string name;
+  int64_t voluntary = 0;
+  int64_t involuntary = 0;
+};
+std::map<int, ThreadSwitches> SampleThreadSwitches();
+void PrintThreadSwitchesDelta(const std::map<int, ThreadSwitches>& before,
+                              const std::map<int, ThreadSwitches>& after, uint64_t rpcs,
+                              const char* who, FILE* out);
 
 }  // namespace grpc_bypass::bench
 

@@ -43,12 +43,13 @@ SampleMain::SampleMain(const char* program) : program_(program) {
 }
 
 int SampleMain::ServeUntilSignal(grpc::ServerBuilder& builder, const std::string& addr,
-                                 const std::string& note) {
+                                 const std::string& note, const Hooks& hooks) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
     std::fprintf(stderr, "%s: cannot listen on %s\n", program_, addr.c_str());
     return 1;
   }
+  if (hooks.started) hooks.started();
   std::printf("%s listening on %s%s%s\n", program_, addr.c_str(),
               bypass_ ? " (bypass)" : " (kernel)", note.c_str());
   std::fflush(stdout);
@@ -57,6 +58,7 @@ int SampleMain::ServeUntilSignal(grpc::ServerBuilder& builder, const std::string
   sigwait(&sigs, &sig);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
+  if (hooks.shut_down) hooks.shut_down();
   std::printf("%s: shut down\n", program_);
   std::fflush(stdout);
   return 0;

@@ -13,6 +13,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <string>
 
 namespace grpc_bypass::examples {
@@ -28,11 +29,17 @@ class SampleMain {
   bool bypass() const { return bypass_; }
   const char* program() const { return program_; }
 
+  // What an async server adds around its server's life (its completion-queue threads).
+  struct Hooks {
+    std::function<void()> started;       // after BuildAndStart succeeded
+    std::function<void()> shut_down;     // after Server::Shutdown and Wait, before it is freed
+  };
+
   // Builds and starts the server, prints "<program> listening on ADDR (bypass|kernel)<note>",
   // waits for SIGINT/SIGTERM, shuts down (2 s grace) and prints "<program>: shut down".
   // Returns main()'s exit code (1 if the server cannot start).
   int ServeUntilSignal(grpc::ServerBuilder& builder, const std::string& addr,
-                       const std::string& note = "");
+                       const std::string& note = "", const Hooks& hooks = {});
 
  private:
   const char* program_;
