@@ -82,11 +82,12 @@ struct Result {
 // The caller threads' context switches in the measured phase (they have exited when the
 // per-thread sample is taken).
 std::atomic<int64_t> caller_switches{0};
+std::atomic<int64_t> caller_involuntary{0};
 
-int64_t ThreadContextSwitches() {
+int64_t ThreadContextSwitches(bool involuntary_only = false) {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  return ru.ru_nvcsw + ru.ru_nivcsw;
+  return involuntary_only ? ru.ru_nivcsw : ru.ru_nvcsw + ru.ru_nivcsw;
 }
 
 void UnaryCall(bench::Bench::Stub* stub, const bench::Payload& req) {
@@ -123,6 +124,7 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
       }
       go.WaitForNotification();
       const int64_t csw0 = ThreadContextSwitches();
+      const int64_t invol0 = ThreadContextSwitches(/*involuntary_only=*/true);
       const int n = count / outstanding + (t < count % outstanding ? 1 : 0);
       for (int i = 0; i < n; ++i) {
         const auto t0 = Clock::now();
@@ -130,6 +132,7 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
         hists[t].Record(Ns(Clock::now() - t0));
       }
       caller_switches.fetch_add(ThreadContextSwitches() - csw0, std::memory_order_relaxed);
+      caller_involuntary.fetch_add(ThreadContextSwitches(true) - invol0, std::memory_order_relaxed);
     });
   }
   for (auto& th : threads) th.join();
@@ -499,8 +502,11 @@ int main(int argc, char** argv) {
     grpc_bypass::bench::PrintThreadSwitchesDelta(
         threads0, grpc_bypass::bench::SampleThreadSwitches(), r.ops, "client", stderr);
     if (workload == "unary") {
-      std::fprintf(stderr, "THREAD_CSW client the %d caller thread(s), exited: %.3f per RPC\n",
-                   outstanding, static_cast<double>(caller_switches.load()) / r.ops);
+      std::fprintf(stderr,
+                   "THREAD_CSW client the %d caller thread(s), exited: %.3f per RPC (%.3f "
+                   "involuntary)\n",
+                   outstanding, static_cast<double>(caller_switches.load()) / r.ops,
+                   static_cast<double>(caller_involuntary.load()) / r.ops);
     }
   }
   const bench::CpuReply server1 = remote ? ServerCpu(stub.get()) : bench::CpuReply();

@@ -50,6 +50,7 @@ struct PollStats {
   uint64_t spin_passes;       // passes made between BeginSpin() and EndSpin()
   uint64_t wakeups;           // the background poller woken (posted work, interrupt)
   uint64_t takeovers;         // frames found waiting after a spinner left and did not return
+  uint64_t watch_sleeps;      // the background poller's sleeps while another thread spins
   uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
 };
 
@@ -241,7 +242,7 @@ class Stack {
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
       timer_runs_, tx_frames_, background_passes_;
   std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0},
-      spin_passes_{0}, wakeups_{0}, takeovers_{0};
+      spin_passes_{0}, wakeups_{0}, takeovers_{0}, watch_sleeps_{0};
 };
 
 // Exits the process with one line on stderr if `st` is not OK (for binaries' main()).
