@@ -33,6 +33,18 @@ def main():
             fail(f"percentiles out of order in {r['transport']} {r['workload']}: {p}")
         if int(r["count"]) <= 0:
             fail(f"no samples in {r['transport']} {r['workload']}")
+    # The API variants (issue 23): the callback and async servers and the callback client, on
+    # both transports.
+    want_api = {(t, v) for t in ("kernel", "bypass")
+                for v in ("callback server", "async server", "callback client")}
+    have_api = set()
+    for r in runs:
+        if r.get("server_api", "sync") != "sync":
+            have_api.add((r["transport"], f"{r['server_api']} server"))
+        if r.get("client_api", "sync") == "callback" and r["workload"] != "unary_open_loop":
+            have_api.add((r["transport"], "callback client"))
+    if want_api - have_api:
+        fail(f"missing API variants: {sorted(want_api - have_api)}")
     modes = {i["idle_mode"] for i in rep.get("idle", [])}
     if modes != {"poll", "spin"}:
         fail(f"idle CPU measurements: {sorted(modes)}")

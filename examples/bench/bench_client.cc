@@ -103,6 +103,22 @@ void UnaryCall(bench::Bench::Stub* stub, const bench::Payload& req) {
   }
 }
 
+// Caller or chain t's part of `count` calls over `outstanding`.
+int Share(int count, int outstanding, int t) {
+  return count / outstanding + (t < count % outstanding ? 1 : 0);
+}
+
+// The result of a closed loop: the callers' histograms merged, timed from `start` to now.
+Result Merged(const std::vector<Histogram>& hists, Clock::time_point start,
+              const bench::Payload& req) {
+  Result r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (const auto& h : hists) r.hist.Merge(h);
+  r.ops = r.hist.count();
+  r.bytes = r.ops * req.data().size() * 2;
+  return r;
+}
+
 // Each Run* function warms up first, then calls `measure()` once (the CPU and context-switch
 // samples are taken there), then measures.
 using MeasureFn = std::function<void()>;
@@ -125,7 +141,7 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
       go.WaitForNotification();
       const int64_t csw0 = ThreadContextSwitches();
       const int64_t invol0 = ThreadContextSwitches(/*involuntary_only=*/true);
-      const int n = count / outstanding + (t < count % outstanding ? 1 : 0);
+      const int n = Share(count, outstanding, t);
       for (int i = 0; i < n; ++i) {
         const auto t0 = Clock::now();
         UnaryCall(stub, req);
@@ -136,12 +152,7 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
     });
   }
   for (auto& th : threads) th.join();
-  Result r;
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  for (auto& h : hists) r.hist.Merge(h);
-  r.ops = r.hist.count();
-  r.bytes = r.ops * req.data().size() * 2;
-  return r;
+  return Merged(hists, start, req);
 }
 
 // The callback API, closed loop: `outstanding` chains, each with one call in flight; a call's
@@ -213,19 +224,12 @@ Result RunUnaryCallback(bench::Bench::Stub* stub, const bench::Payload& req, int
   UnaryChains chains(stub, req);
   chains.Run(std::vector<int>(outstanding, warmup / outstanding + 1), nullptr);
   std::vector<int> per_chain(outstanding);
-  for (int t = 0; t < outstanding; ++t) {
-    per_chain[t] = count / outstanding + (t < count % outstanding ? 1 : 0);
-  }
+  for (int t = 0; t < outstanding; ++t) per_chain[t] = Share(count, outstanding, t);
   std::vector<Histogram> hists(outstanding);
   measure();
   const auto start = Clock::now();
   chains.Run(per_chain, &hists);
-  Result r;
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  for (auto& h : hists) r.hist.Merge(h);
-  r.ops = r.hist.count();
-  r.bytes = r.ops * req.data().size() * 2;
-  return r;
+  return Merged(hists, start, req);
 }
 
 // The callback API's bidi stream: write, read the echo, record, write the next; `count`
