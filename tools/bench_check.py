@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Checks that a tools/bench output directory is complete and consistent (not how fast it is:
 speed is compared in the report, on one machine, in one run).
-  bench_check.py DIR       exit 0 and one line if report.json, report.csv, latency_cdf.png hold
+  bench_check.py DIR       exit 0 and one line if report.json, report.csv, latency_cdf.png and
+                           throughput_depth.png hold
                            every transport x workload with sane percentiles; else one line, 1."""
 import csv
 import json
@@ -45,15 +46,29 @@ def main():
             have_api.add((r["transport"], "callback client"))
     if want_api - have_api:
         fail(f"missing API variants: {sorted(want_api - have_api)}")
+    # Load (issue 24): 64 in flight, 16 channels, Poisson arrivals, the generator's lateness.
+    for t in ("kernel", "bypass", "inproc"):
+        if not any(r["transport"] == t and r.get("channels", 1) == 16 for r in runs):
+            fail(f"no 16-channel run for {t}")
+        if not any(r["transport"] == t and r.get("outstanding") == 64 and r.get("client_api") == "sync"
+                   for r in runs):
+            fail(f"no run with 64 blocking callers for {t}")
+        ol = [r for r in runs if r["transport"] == t and r["workload"] == "unary_open_loop"]
+        if not any(r.get("arrival") == "poisson" for r in ol):
+            fail(f"no Poisson open loop for {t}")
+        if not all(r.get("gen_lateness_p99_us", 0) > 0 for r in ol):
+            fail(f"an open-loop run of {t} does not report the generator's lateness")
     modes = {i["idle_mode"] for i in rep.get("idle", [])}
     if modes != {"poll", "spin"}:
         fail(f"idle CPU measurements: {sorted(modes)}")
     rows = list(csv.DictReader(open(os.path.join(d, "report.csv"))))
     if len(rows) != len(runs):
         fail(f"report.csv has {len(rows)} rows, report.json {len(runs)} runs")
+    for name in ("latency_cdf.png", "throughput_depth.png"):
+        png = open(os.path.join(d, name), "rb").read()
+        if not png.startswith(b"\x89PNG") or len(png) < 10000:
+            fail(f"{name} is not a plot")
     png = open(os.path.join(d, "latency_cdf.png"), "rb").read()
-    if not png.startswith(b"\x89PNG") or len(png) < 10000:
-        fail("latency_cdf.png is not a plot")
     print(f"bench_check: {len(runs)} runs, {len(rows)} CSV rows, idle {sorted(modes)}, "
           f"CDF plot {len(png)} bytes: complete")
 

@@ -20,8 +20,10 @@ def main():
         client_api = r.get("client_api") or "sync"
         if r["workload"] == "unary_open_loop":
             client_api = "sync"  # the open loop is always callback: not a variant of its own
+        if r.get("arrival") == "poisson":
+            rate = -2  # the Poisson series at 5000/s
         return (r["transport"], r["workload"], int(r["payload_bytes"]), r.get("outstanding", 0), rate,
-                r.get("server_api") or "sync", client_api)
+                r.get("server_api") or "sync", client_api, max(1, r.get("channels", 1)))
 
     groups = {}
     for r in runs:
@@ -30,16 +32,19 @@ def main():
     def med(rs, field):
         return statistics.median([r.get(field, 0) for r in rs])
 
-    def get(t, w, p, outstanding=None, rate=None, server_api="sync", client_api="sync"):
-        """The median run of a series (each field the median over the rounds)."""
+    def get(t, w, p, outstanding=None, rate=None, server_api="sync", client_api="sync", channels=1):
+        """The median run of a series (each field the median over the rounds). rate: low (5000/s
+        fixed), high (80 % of the kernel's), poisson (5000/s, Poisson arrivals)."""
+        want_rate = {"low": 5000, "high": -1, "poisson": -2}.get(rate)
         for k, rs in groups.items():
             if k[0] == t and k[1] == w and k[2] == p and (outstanding is None or k[3] == outstanding) \
-                    and (rate is None or (rate == "low" and k[4] == 5000) or (rate == "high" and k[4] == -1)) \
-                    and k[5] == server_api and k[6] == client_api:
+                    and (rate is None or k[4] == want_rate) \
+                    and k[5] == server_api and k[6] == client_api and k[7] == channels:
                 m = {f: med(rs, f) for f in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us",
                                                "rpcs_per_s", "mb_per_s", "cpu_s_per_1k_rpcs",
                                                "server_cpu_s_per_1k_rpcs", "ctx_switches_per_rpc",
-                                               "server_ctx_switches_per_rpc", "target_rate")}
+                                               "server_ctx_switches_per_rpc", "target_rate",
+                                               "gen_lateness_p50_us", "gen_lateness_p99_us")}
                 m["rounds"] = len(rs)
                 m["p50_min"] = min(r["p50_us"] for r in rs)
                 m["p50_max"] = max(r["p50_us"] for r in rs)
@@ -50,22 +55,28 @@ def main():
     nrounds = max(r.get("round", 1) for r in runs)
     print(f"machine: {m['cpu_model']}, {m['cores']} cores, kernel {m['kernel']}, "
           f"gRPC {m['grpc_version']}, DPDK {m['dpdk_version']}; {nrounds} round(s), medians")
-    print(f"{'workload':<42}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
+    print(f"{'workload':<48}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
           f"{'p99.9 us':>10}{'RPC/s':>9}{'MB/s':>8}{'cli CPU':>8}{'srv CPU':>8}{'cli csw':>8}{'srv csw':>8}")
     for k in groups:
-        t, w, p, o, rate, sapi, capi = k
-        r = get(t, w, p, o, None if w != "unary_open_loop" else ("low" if rate == 5000 else "high"),
-                sapi, capi)
-        name = f"{w} {p} B" + (f" x{o}" if o > 1 else "") + (
-            f" @{r['target_rate']:.0f}/s" if rate else "") + (
+        t, w, p, o, rate, sapi, capi, ch = k
+        r = get(t, w, p, o, None if w != "unary_open_loop" else {5000: "low", -1: "high", -2: "poisson"}[rate],
+                sapi, capi, ch)
+        name = f"{w} {p} B" + (f" x{o}" if o > 1 else "") + (f" on {ch} channels" if ch > 1 else "") + (
+            f" @{r['target_rate']:.0f}/s" if rate else "") + (" Poisson" if rate == -2 else "") + (
             f" [{sapi} server]" if sapi != "sync" else "") + (
             f" [{capi} client]" if capi != "sync" else "")
         spread = f" ({r['p50_min']:.1f}..{r['p50_max']:.1f})" if r["rounds"] > 1 else ""
-        print(f"{name:<42}{t:<9}{r['p50_us']:>8.1f}{spread:<16}{r['p99_us']:>9.1f}{r['p999_us']:>10.1f}"
+        print(f"{name:<48}{t:<9}{r['p50_us']:>8.1f}{spread:<16}{r['p99_us']:>9.1f}{r['p999_us']:>10.1f}"
               f"{r['rpcs_per_s']:>9.0f}{r['mb_per_s']:>8.1f}{r['cpu_s_per_1k_rpcs']:>8.3f}"
               f"{r['server_cpu_s_per_1k_rpcs']:>8.3f}{r['ctx_switches_per_rpc']:>8.2f}"
               f"{r['server_ctx_switches_per_rpc']:>8.2f}")
     print("(CPU: seconds per 1000 RPCs; csw: context switches per RPC, every thread; client and server process)")
+    for k in groups:
+        if k[1] == "unary_open_loop":
+            r = get(k[0], k[1], k[2], k[3], {5000: "low", -1: "high", -2: "poisson"}[k[4]], k[5], k[6], k[7])
+            print(f"open loop {k[0]} @{r['target_rate']:.0f}/s{' Poisson' if k[4] == -2 else ''}: "
+                  f"the generator's own lateness p50 {r['gen_lateness_p50_us']:.1f} us, p99 "
+                  f"{r['gen_lateness_p99_us']:.1f} us (included in the latency)")
     for i in rep.get("idle", []):
         print(f"idle bypass server, BYPASS_IDLE={i['idle_mode']}: {i['cpu_percent']:.1f} % of a core")
 
@@ -143,6 +154,45 @@ def main():
     if ks and bs:
         line("stream ping-pong 64 B p50 <= 0.3 x kernel", bs["p50_us"] <= 0.3 * ks["p50_us"],
              f"ratio {bs['p50_us'] / ks['p50_us']:.2f}")
+    print("targets (issue 24, load):")
+    b1 = get("bypass", "unary", 64, 1, None, "sync", "callback")
+    for depth, ch in ((8, 1), (64, 1), (64, 16)):
+        kd = get("kernel", "unary", 64, depth, None, "sync", "callback", ch)
+        bd = get("bypass", "unary", 64, depth, None, "sync", "callback", ch)
+        if not (kd and bd and b1):
+            continue
+        name = f"callback client x{depth}" + (f" on {ch} channels" if ch > 1 else "")
+        line(f"{name}: RPC/s >= its own x1 and >= 2 x kernel",
+             bd["rpcs_per_s"] >= b1["rpcs_per_s"] and bd["rpcs_per_s"] >= 2 * kd["rpcs_per_s"],
+             f"{bd['rpcs_per_s']:.0f} vs x1 {b1['rpcs_per_s']:.0f}, kernel {kd['rpcs_per_s']:.0f} "
+             f"(ratio {bd['rpcs_per_s'] / kd['rpcs_per_s']:.2f})")
+        line(f"{name}: p99 <= kernel", bd["p99_us"] <= kd["p99_us"],
+             f"{bd['p99_us']:.1f} vs {kd['p99_us']:.1f} us")
+        line(f"{name}: context switches per RPC <= 0.5, each process",
+             max(bd["ctx_switches_per_rpc"], bd["server_ctx_switches_per_rpc"]) <= 0.5,
+             f"client {bd['ctx_switches_per_rpc']:.2f}, server {bd['server_ctx_switches_per_rpc']:.2f}")
+    for depth in (8, 64):
+        kd, bd = get("kernel", "unary", 64, depth), get("bypass", "unary", 64, depth)
+        if kd and bd:
+            line(f"{depth} blocking callers: RPC/s >= 1.5 x kernel", bd["rpcs_per_s"] >= 1.5 * kd["rpcs_per_s"],
+                 f"{bd['rpcs_per_s']:.0f} vs {kd['rpcs_per_s']:.0f} (ratio {bd['rpcs_per_s'] / kd['rpcs_per_s']:.2f})")
+            line(f"{depth} blocking callers: context switches per RPC <= kernel, each process",
+                 bd["ctx_switches_per_rpc"] <= kd["ctx_switches_per_rpc"]
+                 and bd["server_ctx_switches_per_rpc"] <= kd["server_ctx_switches_per_rpc"],
+                 f"{bd['ctx_switches_per_rpc']:.2f} / {bd['server_ctx_switches_per_rpc']:.2f} vs "
+                 f"{kd['ctx_switches_per_rpc']:.2f} / {kd['server_ctx_switches_per_rpc']:.2f}")
+    for rate in ("low", "high", "poisson"):
+        ko, bo = get("kernel", "unary_open_loop", 64, None, rate), get("bypass", "unary_open_loop", 64, None, rate)
+        if not (ko and bo and b):
+            continue
+        name = f"open loop @{bo['target_rate']:.0f}/s" + (" Poisson" if rate == "poisson" else "")
+        line(f"{name}: generator lateness p50 <= 5 us", bo["gen_lateness_p50_us"] <= 5,
+             f"{bo['gen_lateness_p50_us']:.1f} us (kernel run {ko['gen_lateness_p50_us']:.1f})")
+        line(f"{name}: p50 <= 0.3 x kernel and <= 2 x its closed loop",
+             bo["p50_us"] <= 0.3 * ko["p50_us"] and bo["p50_us"] <= 2 * b["p50_us"],
+             f"{bo['p50_us']:.1f} vs kernel {ko['p50_us']:.1f}, closed loop {b['p50_us']:.1f} us")
+        line(f"{name}: p99 <= 0.5 x kernel", bo["p99_us"] <= 0.5 * ko["p99_us"],
+             f"{bo['p99_us']:.1f} vs {ko['p99_us']:.1f} us")
     if rk and rb:
         print(f"  (raw echo 64 B p50: bypass {rb['p50_us']:.1f} us, kernel {rk['p50_us']:.1f} us)")
     for i in rep.get("idle", []):

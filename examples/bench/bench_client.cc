@@ -9,7 +9,12 @@
 //   --workload=stream_pingpong         one bidi stream, one message in flight
 //   --workload=stream_throughput       a client stream of --payload byte messages
 // Uses the bypass when BYPASS_EAL is set (grpc_bypass::Enable()).
+#include <sys/prctl.h>
 #include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
 
 #include <algorithm>
 #include <atomic>
@@ -48,6 +53,15 @@ ABSL_FLAG(int, count, 20000, "measured RPCs (or messages)");
 ABSL_FLAG(int, warmup, 2000, "RPCs before measuring");
 ABSL_FLAG(int, outstanding, 1, "unary: RPCs in flight (one caller thread each)");
 ABSL_FLAG(double, rate, 5000, "unary_open_loop: RPCs per second");
+ABSL_FLAG(std::string, arrival, "fixed",
+          "unary_open_loop: fixed (every 1/rate) or poisson (exponential gaps of mean 1/rate, "
+          "seeded: the same schedule every run)");
+ABSL_FLAG(int, pacer_spin_us, 20,
+          "unary_open_loop: the pacer sleeps until this long before each due time, then spins "
+          "(a sleep alone wakes ~10 us late on a VM; 0: sleep only)");
+ABSL_FLAG(int, channels, 1,
+          "unary: channels (each its own connection), the --outstanding callers or chains "
+          "spread over them round-robin");
 ABSL_FLAG(std::string, api, "sync",
           "the client API: sync (blocking calls, one caller thread per RPC in flight) or "
           "callback (stub->async() for unary, each reply's callback sends the next call; a "
@@ -55,7 +69,8 @@ ABSL_FLAG(std::string, api, "sync",
 ABSL_FLAG(bool, thread_csw, false,
           "print the measured phase's context switches per RPC of each client thread to stderr "
           "(THREAD_CSW lines: which thread waits)");
-ABSL_FLAG(std::string, cdf_out, "", "append 'transport workload payload us fraction' lines");
+ABSL_FLAG(std::string, cdf_out, "",
+          "append 'transport series payload us fraction round' lines (one CDF per run)");
 
 namespace {
 
@@ -74,6 +89,7 @@ uint64_t Ns(Clock::duration d) {
 
 struct Result {
   Histogram hist;
+  Histogram lateness;  // open loop: the pacer's own lateness (send time - due time)
   double seconds = 0;
   uint64_t ops = 0;
   uint64_t bytes = 0;
@@ -103,6 +119,12 @@ void UnaryCall(bench::Bench::Stub* stub, const bench::Payload& req) {
   }
 }
 
+// One stub per channel; caller or chain t uses For(t).
+struct Stubs {
+  std::vector<std::unique_ptr<bench::Bench::Stub>> all;
+  bench::Bench::Stub* For(int t) const { return all[t % all.size()].get(); }
+};
+
 // Caller or chain t's part of `count` calls over `outstanding`.
 int Share(int count, int outstanding, int t) {
   return count / outstanding + (t < count % outstanding ? 1 : 0);
@@ -123,7 +145,7 @@ Result Merged(const std::vector<Histogram>& hists, Clock::time_point start,
 // samples are taken there), then measures.
 using MeasureFn = std::function<void()>;
 
-Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, int warmup,
+Result RunUnary(const Stubs& stubs, const bench::Payload& req, int count, int warmup,
                 int outstanding, const MeasureFn& measure) {
   std::vector<Histogram> hists(outstanding);
   std::vector<std::thread> threads;
@@ -132,6 +154,7 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
   Clock::time_point start;
   for (int t = 0; t < outstanding; ++t) {
     threads.emplace_back([&, t] {
+      bench::Bench::Stub* stub = stubs.For(t);
       for (int i = 0; i < warmup / outstanding + 1; ++i) UnaryCall(stub, req);
       if (warm.fetch_add(1) + 1 == outstanding) {
         measure();
@@ -159,7 +182,7 @@ Result RunUnary(bench::Bench::Stub* stub, const bench::Payload& req, int count, 
 // callback (on whichever gRPC thread completes it) records it and sends the chain's next.
 class UnaryChains {
  public:
-  UnaryChains(bench::Bench::Stub* stub, const bench::Payload& req) : stub_(stub), req_(req) {}
+  UnaryChains(const Stubs& stubs, const bench::Payload& req) : stubs_(stubs), req_(req) {}
   // Runs `per_chain[i]` calls on chain i; returns when all have completed.
   void Run(const std::vector<int>& per_chain, std::vector<Histogram>* hists) {
     std::vector<std::unique_ptr<Chain>> chains;
@@ -172,6 +195,7 @@ class UnaryChains {
     }
     for (size_t i = 0; i < per_chain.size(); ++i) {
       chains.push_back(std::make_unique<Chain>());
+      chains.back()->stub = stubs_.For(static_cast<int>(i));
       chains.back()->left = per_chain[i];
       chains.back()->hist = hists == nullptr ? nullptr : &(*hists)[i];
     }
@@ -185,6 +209,7 @@ class UnaryChains {
 
  private:
   struct Chain {
+    bench::Bench::Stub* stub = nullptr;
     int left = 0;
     Histogram* hist = nullptr;
     std::unique_ptr<grpc::ClientContext> ctx;
@@ -196,7 +221,7 @@ class UnaryChains {
     c->ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     c->resp.Clear();
     c->t0 = Clock::now();
-    stub_->async()->Unary(c->ctx.get(), &req_, &c->resp, [this, c](grpc::Status st) {
+    c->stub->async()->Unary(c->ctx.get(), &req_, &c->resp, [this, c](grpc::Status st) {
       if (!st.ok()) Die("Unary (callback API)", st);
       if (c->hist != nullptr) c->hist->Record(Ns(Clock::now() - c->t0));
       if (c->resp.data().size() != req_.data().size()) {
@@ -213,15 +238,15 @@ class UnaryChains {
     });
   }
 
-  bench::Bench::Stub* const stub_;
+  const Stubs& stubs_;
   const bench::Payload& req_;
   absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-Result RunUnaryCallback(bench::Bench::Stub* stub, const bench::Payload& req, int count,
+Result RunUnaryCallback(const Stubs& stubs, const bench::Payload& req, int count,
                         int warmup, int outstanding, const MeasureFn& measure) {
-  UnaryChains chains(stub, req);
+  UnaryChains chains(stubs, req);
   chains.Run(std::vector<int>(outstanding, warmup / outstanding + 1), nullptr);
   std::vector<int> per_chain(outstanding);
   for (int t = 0; t < outstanding; ++t) per_chain[t] = Share(count, outstanding, t);
@@ -305,12 +330,22 @@ Result RunStreamPingPongCallback(bench::Bench::Stub* stub, const bench::Payload&
   return r;
 }
 
-// Open loop: call i is due at start + i/rate and is sent then (async), whatever the earlier
-// calls are doing; its latency counts from when it was due, so a stall shows up in every call
-// it delays (no coordinated omission).
+// Open loop: call i is due at its arrival time (fixed: start + i/rate; poisson: exponential
+// gaps of mean 1/rate) and is sent then (async), whatever the earlier calls are doing; its
+// latency counts from when it was due, so a stall shows up in every call it delays (no
+// coordinated omission). The pacer sleeps with a timer slack of 1 ns rather than Linux's
+// default 50 us until `spin` before the due time, then spins (a pacer spinning all the time
+// would take a core from the transport under test on a small machine: this one spins at most
+// `spin` per call), and its own lateness (send time - due time) is reported beside the
+// figures (Result::lateness): what of the latency is the generator's.
 Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int count, int warmup,
-                   double rate, const MeasureFn& measure) {
+                   double rate, bool poisson, Clock::duration spin, const MeasureFn& measure) {
   for (int i = 0; i < warmup; ++i) UnaryCall(stub, req);
+  const int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0) != 0) {
+    std::fprintf(stderr, "bench_client: PR_SET_TIMERSLACK: %s (the pacer keeps 50 us slack)\n",
+                 std::strerror(errno));
+  }
   measure();
   struct Call {
     grpc::ClientContext ctx;
@@ -319,21 +354,27 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
   };
   std::vector<std::unique_ptr<Call>> calls(count);
   absl::Mutex mu;
-  Histogram hist;
+  Histogram hist, lateness;
   int done = 0, failed = 0;
   bool all_done = false;
+  std::mt19937_64 rng(1);
+  std::exponential_distribution<double> gap(rate);
+  double at_s = 0;  // the next call's due time, seconds after start
   const auto start = Clock::now();
-  const auto period = std::chrono::duration<double>(1.0 / rate);
   for (int i = 0; i < count; ++i) {
-    const auto due = start + std::chrono::duration_cast<Clock::duration>(period * i);
-    // Sleep, not spin: on a small machine a spinning pacer would take a core from the
-    // transport under test. Oversleeping counts as latency (from `due`), for every transport.
-    std::this_thread::sleep_until(due);
+    const auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(at_s));
+    at_s += poisson ? gap(rng) : 1.0 / rate;
+    std::this_thread::sleep_until(due - spin);
+    while (Clock::now() < due) {
+    }
     auto& c = calls[i];
     c = std::make_unique<Call>();
     c->due = due;
     c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     Call* cp = c.get();
+    const auto sent = Clock::now();
+    lateness.Record(sent > due ? Ns(sent - due) : 0);
     stub->async()->Unary(&cp->ctx, &req, &cp->resp, [&, cp](grpc::Status st) {
       const uint64_t ns = Ns(Clock::now() - cp->due);
       absl::MutexLock lock(&mu);
@@ -349,13 +390,16 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(&all_done));
   }
+  prctl(PR_SET_TIMERSLACK, old_slack > 0 ? old_slack : 50000, 0, 0, 0);
   if (failed > 0) {
     std::fprintf(stderr, "bench_client: %d of %d open-loop calls failed\n", failed, count);
     std::exit(1);
   }
   Result r;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  absl::MutexLock lock(&mu);
   r.hist = hist;
+  r.lateness = lateness;
   r.ops = hist.count();
   r.bytes = r.ops * req.data().size() * 2;
   return r;
@@ -443,7 +487,20 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  std::shared_ptr<grpc::Channel> channel;
+  const int channels = absl::GetFlag(FLAGS_channels);
+  if (channels < 1 || channels > 4096) {
+    std::fprintf(stderr, "bench_client: --channels: %d is not 1..4096\n", channels);
+    return 2;
+  }
+  const std::string arrival = absl::GetFlag(FLAGS_arrival);
+  if (arrival != "fixed" && arrival != "poisson") {
+    std::fprintf(stderr, "bench_client: --arrival: '%s' is not fixed or poisson\n",
+                 arrival.c_str());
+    return 2;
+  }
+  // Each channel its own connection: without a local subchannel pool, channels to one target
+  // share one.
+  if (channels > 1) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   grpc_bypass::bench::BenchService local_service;
   std::unique_ptr<grpc::Server> local_server;
   if (transport == "inproc") {
@@ -452,12 +509,16 @@ int main(int argc, char** argv) {
     b.SetMaxReceiveMessageSize(-1);
     b.SetMaxSendMessageSize(-1);
     local_server = b.BuildAndStart();
-    channel = local_server->InProcessChannel(args);
-  } else {
-    channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                        grpc::InsecureChannelCredentials(), args);
   }
-  auto stub = bench::Bench::NewStub(channel);
+  Stubs stubs;
+  for (int i = 0; i < channels; ++i) {
+    std::shared_ptr<grpc::Channel> channel =
+        local_server ? local_server->InProcessChannel(args)
+                     : grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
+                                                 grpc::InsecureChannelCredentials(), args);
+    stubs.all.push_back(bench::Bench::NewStub(channel));
+  }
+  bench::Bench::Stub* const stub = stubs.For(0);
   bench::Payload req;
   req.set_data(std::string(payload, 'b'));
   const bool remote = transport != "inproc";
@@ -468,7 +529,7 @@ int main(int argc, char** argv) {
   int64_t csw0 = 0;
   std::map<int, grpc_bypass::bench::ThreadSwitches> threads0;
   const MeasureFn measure = [&] {
-    if (remote) server0 = ServerCpu(stub.get());
+    if (remote) server0 = ServerCpu(stub);
     cpu0 = SelfCpu();
     csw0 = grpc_bypass::bench::ProcessContextSwitches();
     threads0 = grpc_bypass::bench::SampleThreadSwitches();
@@ -485,17 +546,19 @@ int main(int argc, char** argv) {
   }
   Result r;
   if (workload == "unary" && api == "callback") {
-    r = RunUnaryCallback(stub.get(), req, count, warmup, outstanding, measure);
+    r = RunUnaryCallback(stubs, req, count, warmup, outstanding, measure);
   } else if (workload == "stream_pingpong" && api == "callback") {
-    r = RunStreamPingPongCallback(stub.get(), req, count, warmup, measure);
+    r = RunStreamPingPongCallback(stub, req, count, warmup, measure);
   } else if (workload == "unary") {
-    r = RunUnary(stub.get(), req, count, warmup, outstanding, measure);
+    r = RunUnary(stubs, req, count, warmup, outstanding, measure);
   } else if (workload == "unary_open_loop") {
-    r = RunOpenLoop(stub.get(), req, count, warmup, absl::GetFlag(FLAGS_rate), measure);
+    r = RunOpenLoop(stub, req, count, warmup, absl::GetFlag(FLAGS_rate), arrival == "poisson",
+                    std::chrono::microseconds(std::clamp(absl::GetFlag(FLAGS_pacer_spin_us), 0, 1000)),
+                    measure);
   } else if (workload == "stream_pingpong") {
-    r = RunStreamPingPong(stub.get(), req, count, warmup, measure);
+    r = RunStreamPingPong(stub, req, count, warmup, measure);
   } else if (workload == "stream_throughput") {
-    r = RunStreamThroughput(stub.get(), req, count, warmup, measure);
+    r = RunStreamThroughput(stub, req, count, warmup, measure);
   } else {
     std::fprintf(stderr, "bench_client: --workload: unknown '%s'\n", workload.c_str());
     return 2;
@@ -513,7 +576,7 @@ int main(int argc, char** argv) {
                    static_cast<double>(caller_involuntary.load()) / r.ops);
     }
   }
-  const bench::CpuReply server1 = remote ? ServerCpu(stub.get()) : bench::CpuReply();
+  const bench::CpuReply server1 = remote ? ServerCpu(stub) : bench::CpuReply();
   const double server_cpu =
       server1.user_s() + server1.system_s() - server0.user_s() - server0.system_s();
   const int64_t server_csw = server1.context_switches() - server0.context_switches();
@@ -541,7 +604,13 @@ int main(int argc, char** argv) {
   run.set_server_api(remote ? server1.api() : "sync");
   run.set_client_api(workload == "unary_open_loop" ? "callback" : api);
   if (workload == "unary") run.set_outstanding(outstanding);
-  if (workload == "unary_open_loop") run.set_target_rate(absl::GetFlag(FLAGS_rate));
+  if (workload == "unary_open_loop") {
+    run.set_target_rate(absl::GetFlag(FLAGS_rate));
+    run.set_arrival(arrival);
+    run.set_gen_lateness_p50_us(r.lateness.Percentile(0.5) / 1e3);
+    run.set_gen_lateness_p99_us(r.lateness.Percentile(0.99) / 1e3);
+  }
+  if (workload == "unary") run.set_channels(channels);
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(run, &json, grpc_bypass::bench::ReportJsonOptions());
   std::printf("RUN %s\n", json.c_str());
@@ -552,11 +621,13 @@ int main(int argc, char** argv) {
     std::string series =
         workload == "unary" && outstanding > 1 ? absl::StrCat(workload, "_x", outstanding)
                                                : workload;
+    if (channels > 1 && workload == "unary") absl::StrAppend(&series, "_c", channels);
+    if (workload == "unary_open_loop" && arrival == "poisson") absl::StrAppend(&series, "_poisson");
     if (run.server_api() != "sync") absl::StrAppend(&series, "@", run.server_api(), "_server");
     if (api != "sync") absl::StrAppend(&series, "@", api, "_client");
     for (const auto& [ns, frac] : h.Cdf()) {
-      out << transport << " " << series << " " << payload << " " << ns / 1e3 << " " << frac
-          << "\n";
+      out << transport << " " << series << " " << payload << " " << ns / 1e3 << " " << frac << " "
+          << run.round() << "\n";
     }
   }
   std::fflush(stdout);
