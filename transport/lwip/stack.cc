@@ -666,6 +666,7 @@ LwipStats Stack::GetLwipStats() {
     s.heap_used = ::lwip_stats.mem.used;
     s.heap_max = ::lwip_stats.mem.max;
     s.heap_err = ::lwip_stats.mem.err;
+    static_assert(sizeof(::lwip_stats.tcp.recv) >= 4, "lwipopts.h: LWIP_STATS_LARGE");
     s.tcp_rx = ::lwip_stats.tcp.recv;
     s.tcp_tx = ::lwip_stats.tcp.xmit;
     s.tcp_drop = ::lwip_stats.tcp.drop;
