@@ -50,6 +50,8 @@ def main():
     for t in ("kernel", "bypass", "inproc"):
         if not any(r["transport"] == t and r.get("channels", 1) == 16 for r in runs):
             fail(f"no 16-channel run for {t}")
+        if not any(r["transport"] == t and r.get("idle_channels", 0) == 1000 for r in runs):
+            fail(f"no run with 1000 idle channels for {t}")
         if not any(r["transport"] == t and r.get("outstanding") == 64 and r.get("client_api") == "sync"
                    for r in runs):
             fail(f"no run with 64 blocking callers for {t}")

@@ -23,7 +23,8 @@ def main():
         if r.get("arrival") == "poisson":
             rate = -2  # the Poisson series at 5000/s
         return (r["transport"], r["workload"], int(r["payload_bytes"]), r.get("outstanding", 0), rate,
-                r.get("server_api") or "sync", client_api, max(1, r.get("channels", 1)))
+                r.get("server_api") or "sync", client_api, max(1, r.get("channels", 1)),
+                r.get("idle_channels", 0))
 
     groups = {}
     for r in runs:
@@ -32,14 +33,14 @@ def main():
     def med(rs, field):
         return statistics.median([r.get(field, 0) for r in rs])
 
-    def get(t, w, p, outstanding=None, rate=None, server_api="sync", client_api="sync", channels=1):
+    def get(t, w, p, outstanding=None, rate=None, server_api="sync", client_api="sync", channels=1, idle=0):
         """The median run of a series (each field the median over the rounds). rate: low (5000/s
         fixed), high (80 % of the kernel's), poisson (5000/s, Poisson arrivals)."""
         want_rate = {"low": 5000, "high": -1, "poisson": -2}.get(rate)
         for k, rs in groups.items():
             if k[0] == t and k[1] == w and k[2] == p and (outstanding is None or k[3] == outstanding) \
                     and (rate is None or k[4] == want_rate) \
-                    and k[5] == server_api and k[6] == client_api and k[7] == channels:
+                    and k[5] == server_api and k[6] == client_api and k[7] == channels and k[8] == idle:
                 m = {f: med(rs, f) for f in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us",
                                                "rpcs_per_s", "mb_per_s", "cpu_s_per_1k_rpcs",
                                                "server_cpu_s_per_1k_rpcs", "ctx_switches_per_rpc",
@@ -58,10 +59,11 @@ def main():
     print(f"{'workload':<48}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
           f"{'p99.9 us':>10}{'RPC/s':>9}{'MB/s':>8}{'cli CPU':>8}{'srv CPU':>8}{'cli csw':>8}{'srv csw':>8}")
     for k in groups:
-        t, w, p, o, rate, sapi, capi, ch = k
+        t, w, p, o, rate, sapi, capi, ch, idle = k
         r = get(t, w, p, o, None if w != "unary_open_loop" else {5000: "low", -1: "high", -2: "poisson"}[rate],
-                sapi, capi, ch)
+                sapi, capi, ch, idle)
         name = f"{w} {p} B" + (f" x{o}" if o > 1 else "") + (f" on {ch} channels" if ch > 1 else "") + (
+            f" +{idle} idle" if idle else "") + (
             f" @{r['target_rate']:.0f}/s" if rate else "") + (" Poisson" if rate == -2 else "") + (
             f" [{sapi} server]" if sapi != "sync" else "") + (
             f" [{capi} client]" if capi != "sync" else "")
@@ -73,7 +75,7 @@ def main():
     print("(CPU: seconds per 1000 RPCs; csw: context switches per RPC, every thread; client and server process)")
     for k in groups:
         if k[1] == "unary_open_loop":
-            r = get(k[0], k[1], k[2], k[3], {5000: "low", -1: "high", -2: "poisson"}[k[4]], k[5], k[6], k[7])
+            r = get(k[0], k[1], k[2], k[3], {5000: "low", -1: "high", -2: "poisson"}[k[4]], k[5], k[6], k[7], k[8])
             print(f"open loop {k[0]} @{r['target_rate']:.0f}/s{' Poisson' if k[4] == -2 else ''}: "
                   f"the generator's own lateness p50 {r['gen_lateness_p50_us']:.1f} us, p99 "
                   f"{r['gen_lateness_p99_us']:.1f} us (included in the latency)")
@@ -171,6 +173,13 @@ def main():
         line(f"{name}: context switches per RPC <= 0.5, each process",
              max(bd["ctx_switches_per_rpc"], bd["server_ctx_switches_per_rpc"]) <= 0.5,
              f"client {bd['ctx_switches_per_rpc']:.2f}, server {bd['server_ctx_switches_per_rpc']:.2f}")
+    for t in ("kernel", "bypass"):
+        busy = get(t, "unary", 64, 64, None, "sync", "callback", 16)
+        with_idle = get(t, "unary", 64, 64, None, "sync", "callback", 16, 1000)
+        if busy and with_idle:
+            line(f"{t}: 16 busy channels beside 1000 idle: p50 within 10 % of 16 alone",
+                 with_idle["p50_us"] <= 1.1 * busy["p50_us"],
+                 f"{with_idle['p50_us']:.1f} vs {busy['p50_us']:.1f} us, RPC/s {with_idle['rpcs_per_s']:.0f} vs {busy['rpcs_per_s']:.0f}")
     for depth in (8, 64):
         kd, bd = get("kernel", "unary", 64, depth), get("bypass", "unary", 64, depth)
         if kd and bd:

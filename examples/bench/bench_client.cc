@@ -59,6 +59,9 @@ ABSL_FLAG(std::string, arrival, "fixed",
 ABSL_FLAG(int, pacer_spin_us, 20,
           "unary_open_loop: the pacer sleeps until this long before each due time, then spins "
           "(a sleep alone wakes ~10 us late on a VM; 0: sleep only)");
+ABSL_FLAG(int, idle_channels, 0,
+          "unary: this many more channels, each connected by one call before the warm-up and "
+          "then idle while the busy ones are measured (does an idle connection cost the busy?)");
 ABSL_FLAG(int, channels, 1,
           "unary: channels (each its own connection), the --outstanding callers or chains "
           "spread over them round-robin");
@@ -519,6 +522,24 @@ int main(int argc, char** argv) {
     stubs.all.push_back(bench::Bench::NewStub(channel));
   }
   bench::Bench::Stub* const stub = stubs.For(0);
+  // Idle connections: each connected by one call, then left alone until the end.
+  const int idle_channels = absl::GetFlag(FLAGS_idle_channels);
+  if (idle_channels < 0 || idle_channels > 4096) {
+    std::fprintf(stderr, "bench_client: --idle_channels: %d is not 0..4096\n", idle_channels);
+    return 2;
+  }
+  Stubs idle;
+  if (idle_channels > 0) {
+    grpc::ChannelArguments idle_args = args;
+    idle_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    for (int i = 0; i < idle_channels; ++i) {
+      idle.all.push_back(bench::Bench::NewStub(
+          local_server ? local_server->InProcessChannel(idle_args)
+                       : grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
+                                                   grpc::InsecureChannelCredentials(), idle_args)));
+      UnaryCall(idle.all.back().get(), bench::Payload());
+    }
+  }
   bench::Payload req;
   req.set_data(std::string(payload, 'b'));
   const bool remote = transport != "inproc";
@@ -610,7 +631,10 @@ int main(int argc, char** argv) {
     run.set_gen_lateness_p50_us(r.lateness.Percentile(0.5) / 1e3);
     run.set_gen_lateness_p99_us(r.lateness.Percentile(0.99) / 1e3);
   }
-  if (workload == "unary") run.set_channels(channels);
+  if (workload == "unary") {
+    run.set_channels(channels);
+    run.set_idle_channels(idle_channels);
+  }
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(run, &json, grpc_bypass::bench::ReportJsonOptions());
   std::printf("RUN %s\n", json.c_str());
@@ -622,6 +646,7 @@ int main(int argc, char** argv) {
         workload == "unary" && outstanding > 1 ? absl::StrCat(workload, "_x", outstanding)
                                                : workload;
     if (channels > 1 && workload == "unary") absl::StrAppend(&series, "_c", channels);
+    if (idle_channels > 0) absl::StrAppend(&series, "_idle", idle_channels);
     if (workload == "unary_open_loop" && arrival == "poisson") absl::StrAppend(&series, "_poisson");
     if (run.server_api() != "sync") absl::StrAppend(&series, "@", run.server_api(), "_server");
     if (api != "sync") absl::StrAppend(&series, "@", api, "_client");
