@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -476,73 +477,145 @@ double SelfCpu() {
   return u + s;
 }
 
+// The command line, checked: one line on stderr and exit code 2 for a bad value.
+struct Options {
+  std::string transport, workload, api, arrival, target;
+  int payload = 0, count = 0, warmup = 0, outstanding = 1, channels = 1, idle_channels = 0;
+  double rate = 0;
+  Clock::duration pacer_spin{};
+};
+
+std::optional<Options> ParseOptions() {
+  Options o;
+  o.transport = absl::GetFlag(FLAGS_transport);
+  o.workload = absl::GetFlag(FLAGS_workload);
+  o.api = absl::GetFlag(FLAGS_api);
+  o.arrival = absl::GetFlag(FLAGS_arrival);
+  o.target = absl::GetFlag(FLAGS_target);
+  o.payload = absl::GetFlag(FLAGS_payload);
+  o.count = absl::GetFlag(FLAGS_count);
+  o.warmup = absl::GetFlag(FLAGS_warmup);
+  o.outstanding = std::max(1, absl::GetFlag(FLAGS_outstanding));
+  o.channels = absl::GetFlag(FLAGS_channels);
+  o.idle_channels = absl::GetFlag(FLAGS_idle_channels);
+  o.rate = absl::GetFlag(FLAGS_rate);
+  o.pacer_spin = std::chrono::microseconds(std::clamp(absl::GetFlag(FLAGS_pacer_spin_us), 0, 1000));
+  std::string bad;
+  if (o.channels < 1 || o.channels > 4096) {
+    bad = absl::StrCat("--channels: ", o.channels, " is not 1..4096");
+  } else if (o.idle_channels < 0 || o.idle_channels > 4096) {
+    bad = absl::StrCat("--idle_channels: ", o.idle_channels, " is not 0..4096");
+  } else if (o.arrival != "fixed" && o.arrival != "poisson") {
+    bad = absl::StrCat("--arrival: '", o.arrival, "' is not fixed or poisson");
+  } else if (o.api != "sync" && o.api != "callback") {
+    bad = absl::StrCat("--api: '", o.api, "' is not sync or callback");
+  } else if (o.api == "callback" && o.workload != "unary" && o.workload != "stream_pingpong") {
+    bad = "--api=callback: for --workload=unary or stream_pingpong (the open loop always uses "
+          "the callback API)";
+  } else if (o.workload != "unary" && o.workload != "unary_open_loop" &&
+             o.workload != "stream_pingpong" && o.workload != "stream_throughput") {
+    bad = absl::StrCat("--workload: unknown '", o.workload, "'");
+  }
+  if (!bad.empty()) {
+    std::fprintf(stderr, "bench_client: %s\n", bad.c_str());
+    return std::nullopt;
+  }
+  return o;
+}
+
+// `n` stubs, each on a channel of its own connection (a local subchannel pool: otherwise
+// channels to one target share one), in process when `local` is set.
+Stubs MakeStubs(const Options& o, grpc::Server* local, int n, grpc::ChannelArguments args) {
+  if (n > 1) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  Stubs stubs;
+  for (int i = 0; i < n; ++i) {
+    stubs.all.push_back(bench::Bench::NewStub(
+        local != nullptr ? local->InProcessChannel(args)
+                         : grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(),
+                                                     args)));
+  }
+  return stubs;
+}
+
+Result RunWorkload(const Options& o, const Stubs& stubs, const bench::Payload& req,
+                   const MeasureFn& measure) {
+  bench::Bench::Stub* const stub = stubs.For(0);
+  const bool callback = o.api == "callback";
+  if (o.workload == "unary") {
+    return callback ? RunUnaryCallback(stubs, req, o.count, o.warmup, o.outstanding, measure)
+                    : RunUnary(stubs, req, o.count, o.warmup, o.outstanding, measure);
+  }
+  if (o.workload == "stream_pingpong") {
+    return callback ? RunStreamPingPongCallback(stub, req, o.count, o.warmup, measure)
+                    : RunStreamPingPong(stub, req, o.count, o.warmup, measure);
+  }
+  if (o.workload == "unary_open_loop") {
+    return RunOpenLoop(stub, req, o.count, o.warmup, o.rate, o.arrival == "poisson",
+                       o.pacer_spin, measure);
+  }
+  return RunStreamThroughput(stub, req, o.count, o.warmup, measure);
+}
+
+// The latency and rate fields of `run` from a result.
+void SetFigures(const Result& r, bench::Run* run) {
+  const Histogram& h = r.hist;
+  run->set_p50_us(h.Percentile(0.5) / 1e3);
+  run->set_p90_us(h.Percentile(0.9) / 1e3);
+  run->set_p99_us(h.Percentile(0.99) / 1e3);
+  run->set_p999_us(h.Percentile(0.999) / 1e3);
+  run->set_max_us(h.max() / 1e3);
+  run->set_count(static_cast<int64_t>(r.ops));
+  run->set_rpcs_per_s(r.ops / r.seconds);
+  run->set_mb_per_s(r.bytes / r.seconds / 1e6);
+}
+
+// Appends the run's CDF to --cdf_out: one series per run ("unary_x8_c16@callback_client").
+void AppendCdf(const Options& o, const bench::Run& run, const Histogram& h) {
+  const std::string path = absl::GetFlag(FLAGS_cdf_out);
+  if (path.empty()) return;
+  std::ofstream out(path, std::ios::app);
+  std::string series = o.workload == "unary" && o.outstanding > 1
+                           ? absl::StrCat(o.workload, "_x", o.outstanding)
+                           : o.workload;
+  if (o.channels > 1 && o.workload == "unary") absl::StrAppend(&series, "_c", o.channels);
+  if (o.idle_channels > 0) absl::StrAppend(&series, "_idle", o.idle_channels);
+  if (o.workload == "unary_open_loop" && o.arrival == "poisson") absl::StrAppend(&series, "_poisson");
+  if (run.server_api() != "sync") absl::StrAppend(&series, "@", run.server_api(), "_server");
+  if (o.api != "sync") absl::StrAppend(&series, "@", o.api, "_client");
+  for (const auto& [ns, frac] : h.Cdf()) {
+    out << o.transport << " " << series << " " << o.payload << " " << ns / 1e3 << " " << frac
+        << " " << run.round() << "\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   grpc_bypass::examples::SampleMain m("bench_client");
-  const std::string transport = absl::GetFlag(FLAGS_transport);
-  const std::string workload = absl::GetFlag(FLAGS_workload);
-  const int payload = absl::GetFlag(FLAGS_payload);
-  const int count = absl::GetFlag(FLAGS_count);
-  const int warmup = absl::GetFlag(FLAGS_warmup);
-  const int outstanding = std::max(1, absl::GetFlag(FLAGS_outstanding));
+  const std::optional<Options> parsed = ParseOptions();
+  if (!parsed) return 2;
+  const Options& o = *parsed;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  const int channels = absl::GetFlag(FLAGS_channels);
-  if (channels < 1 || channels > 4096) {
-    std::fprintf(stderr, "bench_client: --channels: %d is not 1..4096\n", channels);
-    return 2;
-  }
-  const std::string arrival = absl::GetFlag(FLAGS_arrival);
-  if (arrival != "fixed" && arrival != "poisson") {
-    std::fprintf(stderr, "bench_client: --arrival: '%s' is not fixed or poisson\n",
-                 arrival.c_str());
-    return 2;
-  }
-  // Each channel its own connection: without a local subchannel pool, channels to one target
-  // share one.
-  if (channels > 1) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   grpc_bypass::bench::BenchService local_service;
   std::unique_ptr<grpc::Server> local_server;
-  if (transport == "inproc") {
+  if (o.transport == "inproc") {
     grpc::ServerBuilder b;
     b.RegisterService(&local_service);
     b.SetMaxReceiveMessageSize(-1);
     b.SetMaxSendMessageSize(-1);
     local_server = b.BuildAndStart();
   }
-  Stubs stubs;
-  for (int i = 0; i < channels; ++i) {
-    std::shared_ptr<grpc::Channel> channel =
-        local_server ? local_server->InProcessChannel(args)
-                     : grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                                 grpc::InsecureChannelCredentials(), args);
-    stubs.all.push_back(bench::Bench::NewStub(channel));
-  }
+  const Stubs stubs = MakeStubs(o, local_server.get(), o.channels, args);
   bench::Bench::Stub* const stub = stubs.For(0);
   // Idle connections: each connected by one call, then left alone until the end.
-  const int idle_channels = absl::GetFlag(FLAGS_idle_channels);
-  if (idle_channels < 0 || idle_channels > 4096) {
-    std::fprintf(stderr, "bench_client: --idle_channels: %d is not 0..4096\n", idle_channels);
-    return 2;
-  }
-  Stubs idle;
-  if (idle_channels > 0) {
-    grpc::ChannelArguments idle_args = args;
-    idle_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    for (int i = 0; i < idle_channels; ++i) {
-      idle.all.push_back(bench::Bench::NewStub(
-          local_server ? local_server->InProcessChannel(idle_args)
-                       : grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                                   grpc::InsecureChannelCredentials(), idle_args)));
-      UnaryCall(idle.all.back().get(), bench::Payload());
-    }
-  }
+  const Stubs idle = MakeStubs(o, local_server.get(), o.idle_channels, args);
+  for (const auto& s : idle.all) UnaryCall(s.get(), bench::Payload());
   bench::Payload req;
-  req.set_data(std::string(payload, 'b'));
-  const bool remote = transport != "inproc";
+  req.set_data(std::string(o.payload, 'b'));
+  const bool remote = o.transport != "inproc";
   // Sampled after the warm-up (measure()); the Cpu RPC itself is one more call in the server's
   // figure.
   bench::CpuReply server0;
@@ -555,45 +628,17 @@ int main(int argc, char** argv) {
     csw0 = grpc_bypass::bench::ProcessContextSwitches();
     threads0 = grpc_bypass::bench::SampleThreadSwitches();
   };
-  const std::string api = absl::GetFlag(FLAGS_api);
-  if (api != "sync" && api != "callback") {
-    std::fprintf(stderr, "bench_client: --api: '%s' is not sync or callback\n", api.c_str());
-    return 2;
-  }
-  if (api == "callback" && workload != "unary" && workload != "stream_pingpong") {
-    std::fprintf(stderr, "bench_client: --api=callback: for --workload=unary or stream_pingpong "
-                         "(the open loop always uses the callback API)\n");
-    return 2;
-  }
-  Result r;
-  if (workload == "unary" && api == "callback") {
-    r = RunUnaryCallback(stubs, req, count, warmup, outstanding, measure);
-  } else if (workload == "stream_pingpong" && api == "callback") {
-    r = RunStreamPingPongCallback(stub, req, count, warmup, measure);
-  } else if (workload == "unary") {
-    r = RunUnary(stubs, req, count, warmup, outstanding, measure);
-  } else if (workload == "unary_open_loop") {
-    r = RunOpenLoop(stub, req, count, warmup, absl::GetFlag(FLAGS_rate), arrival == "poisson",
-                    std::chrono::microseconds(std::clamp(absl::GetFlag(FLAGS_pacer_spin_us), 0, 1000)),
-                    measure);
-  } else if (workload == "stream_pingpong") {
-    r = RunStreamPingPong(stub, req, count, warmup, measure);
-  } else if (workload == "stream_throughput") {
-    r = RunStreamThroughput(stub, req, count, warmup, measure);
-  } else {
-    std::fprintf(stderr, "bench_client: --workload: unknown '%s'\n", workload.c_str());
-    return 2;
-  }
+  const Result r = RunWorkload(o, stubs, req, measure);
   const double cpu = SelfCpu() - cpu0;
   const int64_t csw = grpc_bypass::bench::ProcessContextSwitches() - csw0;
   if (absl::GetFlag(FLAGS_thread_csw)) {
     grpc_bypass::bench::PrintThreadSwitchesDelta(
         threads0, grpc_bypass::bench::SampleThreadSwitches(), r.ops, "client", stderr);
-    if (workload == "unary") {
+    if (o.workload == "unary" && o.api == "sync") {
       std::fprintf(stderr,
                    "THREAD_CSW client the %d caller thread(s), exited: %.3f per RPC (%.3f "
                    "involuntary)\n",
-                   outstanding, static_cast<double>(caller_switches.load()) / r.ops,
+                   o.outstanding, static_cast<double>(caller_switches.load()) / r.ops,
                    static_cast<double>(caller_involuntary.load()) / r.ops);
     }
   }
@@ -603,18 +648,10 @@ int main(int argc, char** argv) {
   const int64_t server_csw = server1.context_switches() - server0.context_switches();
 
   bench::Run run;
-  run.set_transport(transport);
-  run.set_workload(workload);
-  run.set_payload_bytes(payload);
-  const Histogram& h = r.hist;
-  run.set_p50_us(h.Percentile(0.5) / 1e3);
-  run.set_p90_us(h.Percentile(0.9) / 1e3);
-  run.set_p99_us(h.Percentile(0.99) / 1e3);
-  run.set_p999_us(h.Percentile(0.999) / 1e3);
-  run.set_max_us(h.max() / 1e3);
-  run.set_count(static_cast<int64_t>(r.ops));
-  run.set_rpcs_per_s(r.ops / r.seconds);
-  run.set_mb_per_s(r.bytes / r.seconds / 1e6);
+  run.set_transport(o.transport);
+  run.set_workload(o.workload);
+  run.set_payload_bytes(o.payload);
+  SetFigures(r, &run);
   // Neither includes the warm-up: the samples bracket the measured phase (and the two Cpu
   // RPCs).
   run.set_cpu_s_per_1k_rpcs(cpu / r.ops * 1000);
@@ -623,38 +660,23 @@ int main(int argc, char** argv) {
   run.set_server_ctx_switches_per_rpc(static_cast<double>(server_csw) / r.ops);
   run.set_round(absl::GetFlag(FLAGS_round));
   run.set_server_api(remote ? server1.api() : "sync");
-  run.set_client_api(workload == "unary_open_loop" ? "callback" : api);
-  if (workload == "unary") run.set_outstanding(outstanding);
-  if (workload == "unary_open_loop") {
-    run.set_target_rate(absl::GetFlag(FLAGS_rate));
-    run.set_arrival(arrival);
+  run.set_client_api(o.workload == "unary_open_loop" ? "callback" : o.api);
+  if (o.workload == "unary") {
+    run.set_outstanding(o.outstanding);
+    run.set_channels(o.channels);
+    run.set_idle_channels(o.idle_channels);
+  }
+  if (o.workload == "unary_open_loop") {
+    run.set_target_rate(o.rate);
+    run.set_arrival(o.arrival);
     run.set_gen_lateness_p50_us(r.lateness.Percentile(0.5) / 1e3);
     run.set_gen_lateness_p99_us(r.lateness.Percentile(0.99) / 1e3);
   }
-  if (workload == "unary") {
-    run.set_channels(channels);
-    run.set_idle_channels(idle_channels);
-  }
   std::string json;
-  (void)google::protobuf::util::MessageToJsonString(run, &json, grpc_bypass::bench::ReportJsonOptions());
+  (void)google::protobuf::util::MessageToJsonString(run, &json,
+                                                    grpc_bypass::bench::ReportJsonOptions());
   std::printf("RUN %s\n", json.c_str());
-  if (const std::string cdf = absl::GetFlag(FLAGS_cdf_out); !cdf.empty()) {
-    std::ofstream out(cdf, std::ios::app);
-    // One series per run: a closed loop with several RPCs in flight is "unary_xN".
-    // The API variants are series of their own ("unary@callback_server").
-    std::string series =
-        workload == "unary" && outstanding > 1 ? absl::StrCat(workload, "_x", outstanding)
-                                               : workload;
-    if (channels > 1 && workload == "unary") absl::StrAppend(&series, "_c", channels);
-    if (idle_channels > 0) absl::StrAppend(&series, "_idle", idle_channels);
-    if (workload == "unary_open_loop" && arrival == "poisson") absl::StrAppend(&series, "_poisson");
-    if (run.server_api() != "sync") absl::StrAppend(&series, "@", run.server_api(), "_server");
-    if (api != "sync") absl::StrAppend(&series, "@", api, "_client");
-    for (const auto& [ns, frac] : h.Cdf()) {
-      out << transport << " " << series << " " << payload << " " << ns / 1e3 << " " << frac << " "
-          << run.round() << "\n";
-    }
-  }
+  AppendCdf(o, run, r.hist);
   std::fflush(stdout);
   if (local_server) local_server->Shutdown();
   return 0;
