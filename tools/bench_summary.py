@@ -56,7 +56,7 @@ def main():
     nrounds = max(r.get("round", 1) for r in runs)
     print(f"machine: {m['cpu_model']}, {m['cores']} cores, kernel {m['kernel']}, "
           f"gRPC {m['grpc_version']}, DPDK {m['dpdk_version']}; {nrounds} round(s), medians")
-    print(f"{'workload':<58}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
+    print(f"{'workload':<60}{'transport':<9}{'p50 us':>8}{' (spread)':<16}{'p99 us':>9}"
           f"{'p99.9 us':>10}{'RPC/s':>9}{'MB/s':>8}{'cli CPU':>8}{'srv CPU':>8}{'cli csw':>8}{'srv csw':>8}")
     for k in groups:
         t, w, p, o, rate, sapi, capi, ch, idle = k
@@ -68,7 +68,7 @@ def main():
             f" [{sapi} server]" if sapi != "sync" else "") + (
             f" [{capi} client]" if capi != "sync" else "")
         spread = f" ({r['p50_min']:.1f}..{r['p50_max']:.1f})" if r["rounds"] > 1 else ""
-        print(f"{name:<58}{t:<9}{r['p50_us']:>8.1f}{spread:<16}{r['p99_us']:>9.1f}{r['p999_us']:>10.1f}"
+        print(f"{name:<60}{t:<9}{r['p50_us']:>8.1f}{spread:<16}{r['p99_us']:>9.1f}{r['p999_us']:>10.1f}"
               f"{r['rpcs_per_s']:>9.0f}{r['mb_per_s']:>8.1f}{r['cpu_s_per_1k_rpcs']:>8.3f}"
               f"{r['server_cpu_s_per_1k_rpcs']:>8.3f}{r['ctx_switches_per_rpc']:>8.2f}"
               f"{r['server_ctx_switches_per_rpc']:>8.2f}")
