@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/util/json_util.h>
@@ -36,6 +37,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "examples/bench/bench_service.h"
@@ -104,23 +106,29 @@ struct Result {
 std::atomic<int64_t> caller_switches{0};
 std::atomic<int64_t> caller_involuntary{0};
 
-int64_t ThreadContextSwitches(bool involuntary_only = false) {
+// This thread's context switches so far: {all, involuntary}.
+std::pair<int64_t, int64_t> ThreadContextSwitches() {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  return involuntary_only ? ru.ru_nivcsw : ru.ru_nvcsw + ru.ru_nivcsw;
+  return {ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_nivcsw};
+}
+
+// A unary call's outcome: exits the process on an error or a reply of the wrong size.
+void CheckReply(const char* what, const grpc::Status& st, const bench::Payload& req,
+                const bench::Payload& resp) {
+  if (!st.ok()) Die(what, st);
+  if (resp.data().size() != req.data().size()) {
+    std::fprintf(stderr, "bench_client: %s: reply of %zu bytes, expected %zu\n", what,
+                 resp.data().size(), req.data().size());
+    std::exit(1);
+  }
 }
 
 void UnaryCall(bench::Bench::Stub* stub, const bench::Payload& req) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   bench::Payload resp;
-  grpc::Status st = stub->Unary(&ctx, req, &resp);
-  if (!st.ok()) Die("Unary", st);
-  if (resp.data().size() != req.data().size()) {
-    std::fprintf(stderr, "bench_client: reply of %zu bytes, expected %zu\n", resp.data().size(),
-                 req.data().size());
-    std::exit(1);
-  }
+  CheckReply("Unary", stub->Unary(&ctx, req, &resp), req, resp);
 }
 
 // One stub per channel; caller or chain t uses For(t).
@@ -166,16 +174,16 @@ Result RunUnary(const Stubs& stubs, const bench::Payload& req, int count, int wa
         go.Notify();
       }
       go.WaitForNotification();
-      const int64_t csw0 = ThreadContextSwitches();
-      const int64_t invol0 = ThreadContextSwitches(/*involuntary_only=*/true);
+      const auto [csw0, invol0] = ThreadContextSwitches();
       const int n = Share(count, outstanding, t);
       for (int i = 0; i < n; ++i) {
         const auto t0 = Clock::now();
         UnaryCall(stub, req);
         hists[t].Record(Ns(Clock::now() - t0));
       }
-      caller_switches.fetch_add(ThreadContextSwitches() - csw0, std::memory_order_relaxed);
-      caller_involuntary.fetch_add(ThreadContextSwitches(true) - invol0, std::memory_order_relaxed);
+      const auto [csw1, invol1] = ThreadContextSwitches();
+      caller_switches.fetch_add(csw1 - csw0, std::memory_order_relaxed);
+      caller_involuntary.fetch_add(invol1 - invol0, std::memory_order_relaxed);
     });
   }
   for (auto& th : threads) th.join();
@@ -190,25 +198,16 @@ class UnaryChains {
   // Runs `per_chain[i]` calls on chain i; returns when all have completed.
   void Run(const std::vector<int>& per_chain, std::vector<Histogram>* hists) {
     std::vector<std::unique_ptr<Chain>> chains;
-    {
-      absl::MutexLock lock(&mu_);
-      running_ = 0;
-      for (size_t i = 0; i < per_chain.size(); ++i) {
-        if (per_chain[i] > 0) ++running_;
-      }
-    }
     for (size_t i = 0; i < per_chain.size(); ++i) {
+      if (per_chain[i] == 0) continue;
       chains.push_back(std::make_unique<Chain>());
       chains.back()->stub = stubs_.For(static_cast<int>(i));
       chains.back()->left = per_chain[i];
       chains.back()->hist = hists == nullptr ? nullptr : &(*hists)[i];
     }
-    for (auto& c : chains) {
-      if (c->left > 0) Next(c.get());
-    }
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](int* running) { return *running == 0; }, &running_));
+    absl::BlockingCounter running(static_cast<int>(chains.size()));
+    for (auto& c : chains) Next(c.get(), &running);
+    running.Wait();
   }
 
  private:
@@ -220,32 +219,24 @@ class UnaryChains {
     bench::Payload resp;
     Clock::time_point t0;
   };
-  void Next(Chain* c) {
+  void Next(Chain* c, absl::BlockingCounter* running) {
     c->ctx = std::make_unique<grpc::ClientContext>();
     c->ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     c->resp.Clear();
     c->t0 = Clock::now();
-    c->stub->async()->Unary(c->ctx.get(), &req_, &c->resp, [this, c](grpc::Status st) {
-      if (!st.ok()) Die("Unary (callback API)", st);
+    c->stub->async()->Unary(c->ctx.get(), &req_, &c->resp, [this, c, running](grpc::Status st) {
       if (c->hist != nullptr) c->hist->Record(Ns(Clock::now() - c->t0));
-      if (c->resp.data().size() != req_.data().size()) {
-        std::fprintf(stderr, "bench_client: reply of %zu bytes, expected %zu\n",
-                     c->resp.data().size(), req_.data().size());
-        std::exit(1);
-      }
+      CheckReply("Unary (callback API)", st, req_, c->resp);
       if (--c->left > 0) {
-        Next(c);
-        return;
+        Next(c, running);
+      } else {
+        running->DecrementCount();  // the chain's last call: nothing touches `c` after this
       }
-      absl::MutexLock lock(&mu_);
-      --running_;
     });
   }
 
   const Stubs& stubs_;
   const bench::Payload& req_;
-  absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 Result RunUnaryCallback(const Stubs& stubs, const bench::Payload& req, int count,
@@ -272,10 +263,9 @@ class PingPongReactor final : public grpc::ClientBidiReactor<bench::Payload, ben
     Send();
     StartCall();
   }
-  // Waits for the stream's end; its status.
+  // Waits for the stream's end (OnDone); its status.
   grpc::Status Await() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&done_));
+    done_.WaitForNotification();
     return status_;
   }
   void OnWriteDone(bool ok) override {
@@ -292,9 +282,8 @@ class PingPongReactor final : public grpc::ClientBidiReactor<bench::Payload, ben
     Send();
   }
   void OnDone(const grpc::Status& st) override {
-    absl::MutexLock lock(&mu_);
-    status_ = st;
-    done_ = true;
+    status_ = st;  // read after the notification only
+    done_.Notify();
   }
 
  private:
@@ -311,9 +300,8 @@ class PingPongReactor final : public grpc::ClientBidiReactor<bench::Payload, ben
   Result* const r_;
   int sent_ = 0;  // gRPC serialises a reactor's callbacks: no lock for these
   Clock::time_point t0_, start_;
-  absl::Mutex mu_;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  grpc::Status status_;
+  absl::Notification done_;  // safe to destroy once WaitForNotification has returned
 };
 
 Result RunStreamPingPongCallback(bench::Bench::Stub* stub, const bench::Payload& req, int count,

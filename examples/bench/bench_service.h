@@ -49,7 +49,7 @@ void ProcessCpu(double* user_s, double* system_s);
 int64_t ProcessContextSwitches();
 
 // Context switches per thread of this process (/proc/self/task: tid -> name, voluntary,
-// involuntary), to see which thread waits. ThreadSwitchesDelta prints the difference between
+// involuntary), to see which thread waits. PrintThreadSwitchesDelta prints the difference between
 // two samples, threads with the most switches first, one line each, to `out`.
 struct ThreadSwitches {
   std::string name;

@@ -464,7 +464,7 @@ bool Stack::WatchSpinner(SpinnerWatch& w) {
   if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
     // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
     w.watched = true;
-    watch_sleeps_.fetch_add(1, std::memory_order_relaxed);
+    watch_sleeps_.Inc();  // the background poller only
     Block(absl::Now() < w.hot_until ? w.period / 4 : w.period, /*use_interrupts=*/false);
     w.period = std::min(w.period * 2, SpinnerWatch::kPeriodMax);
     return true;
@@ -475,7 +475,7 @@ bool Stack::WatchSpinner(SpinnerWatch& w) {
   const absl::Duration gone =
       absl::Nanoseconds(static_cast<int64_t>(since * 1e9 / rte_get_tsc_hz()));
   if (gone >= SpinnerWatch::kGap) return false;
-  watch_sleeps_.fetch_add(1, std::memory_order_relaxed);
+  watch_sleeps_.Inc();  // the background poller only
   Block(SpinnerWatch::kGap - gone, /*use_interrupts=*/false);
   return true;
 }
@@ -635,7 +635,7 @@ PollStats Stack::poll_stats() const {
                    spin_passes_.load(std::memory_order_relaxed),
                    wakeups_.load(std::memory_order_relaxed),
                    takeovers_.load(std::memory_order_relaxed),
-                   watch_sleeps_.load(std::memory_order_relaxed),
+                   watch_sleeps_.Get(),
                    dpdk::ThreadsWithoutLcore()};
 }
 

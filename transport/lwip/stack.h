@@ -240,9 +240,9 @@ class Stack {
   std::atomic<Scope*> scope_{nullptr};    // set once, never freed (lives with the process)
 
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
-      timer_runs_, tx_frames_, background_passes_;
+      timer_runs_, tx_frames_, background_passes_, watch_sleeps_;
   std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0},
-      spin_passes_{0}, wakeups_{0}, takeovers_{0}, watch_sleeps_{0};
+      spin_passes_{0}, wakeups_{0}, takeovers_{0};
 };
 
 // Exits the process with one line on stderr if `st` is not OK (for binaries' main()).
