@@ -3,8 +3,9 @@
 //
 //   grpc-bypass [--ip ADDR/PREFIX] [--eal ARGS] [--config FILE] [--dry-run] [--] PROGRAM ARGS...
 //
-// It gathers the configuration (the environment's BYPASS_*, then FILE's "BYPASS_X = value"
-// lines, then --ip and --eal), checks it exactly as the library will (one line and exit 2 on a
+// It gathers the configuration (the system file /etc/grpc-bypass/bypass.conf if it exists and
+// no --config is given, then the environment's BYPASS_*, then FILE's "BYPASS_X = value" lines,
+// then --ip and --eal), checks it exactly as the library will (one line and exit 2 on a
 // bad value), checks that PROGRAM loads the libgrpc the preload library serves (a program with
 // its own gRPC core would silently stay on the kernel), then execs PROGRAM with LD_PRELOAD set
 // to libgrpc_bypass_preload.so. --dry-run prints the command line instead.
@@ -35,6 +36,17 @@
 
 extern char** environ;
 
+// Where the Debian package (tools/package) installs the configuration and the preload library.
+#define GRPC_BYPASS_SYSCONF "/etc/grpc-bypass/bypass.conf"
+#if defined(__x86_64__)
+#define GRPC_BYPASS_MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define GRPC_BYPASS_MULTIARCH "aarch64-linux-gnu"
+#else
+#error "grpc-bypass: add this architecture's Debian multiarch triplet"
+#endif
+#define GRPC_BYPASS_LIBDIR "/usr/lib/" GRPC_BYPASS_MULTIARCH "/grpc-bypass"
+
 namespace {
 
 constexpr char kUsage[] =
@@ -43,10 +55,12 @@ constexpr char kUsage[] =
     "  --ip ADDR/PREFIX  the bypass interface's address (BYPASS_IP)\n"
     "  --eal ARGS        DPDK EAL arguments (BYPASS_EAL)\n"
     "  --config FILE     lines 'BYPASS_NAME = value' ('#' comments); the environment's BYPASS_*\n"
-    "                    come first, then FILE, then --ip and --eal\n"
+    "                    come first, then FILE, then --ip and --eal. Without --config,\n"
+    "                    " GRPC_BYPASS_SYSCONF " is read if it exists, before the environment\n"
     "  --dry-run         print the command that would run, and exit\n"
     "  --no-check        do not check that PROGRAM loads Debian's libgrpc\n"
-    "  --preload PATH    the preload library (default: the one built with this launcher)\n";
+    "  --preload PATH    the preload library (default: the one built or installed with this\n"
+    "                    launcher: " GRPC_BYPASS_LIBDIR "/libgrpc_bypass_preload.so for /usr/bin)\n";
 
 [[noreturn]] void Die(int code, const std::string& line) {
   std::fprintf(stderr, "grpc-bypass: %s\n", line.c_str());
@@ -152,7 +166,8 @@ std::string RealPath(const std::string& p) {
 }
 
 // The preload library built with this launcher: next to it in Bazel's runfiles, in bazel-bin,
-// or in the same directory (an installed copy).
+// in the same directory, or where the package installs it (PREFIX/bin -> PREFIX/lib/TRIPLET/
+// grpc-bypass, so /usr/bin/grpc-bypass finds GRPC_BYPASS_LIBDIR with no runfiles).
 std::string FindPreload(const Args& a) {
   if (a.preload) {
     if (!IsFile(*a.preload)) Die(2, "--preload " + *a.preload + ": no such file");
@@ -169,6 +184,7 @@ std::string FindPreload(const Args& a) {
       self + ".runfiles/" + kRel,
       dir + "/../../transport/grpc/libgrpc_bypass_preload.so",
       dir + "/libgrpc_bypass_preload.so",
+      dir + "/../lib/" GRPC_BYPASS_MULTIARCH "/grpc-bypass/libgrpc_bypass_preload.so",
   };
   if (const char* r = std::getenv("RUNFILES_DIR"); r != nullptr) {
     candidates.insert(candidates.begin(), std::string(r) + "/" + kRel);
@@ -285,8 +301,13 @@ std::string ShellQuote(const std::string& s) {
 int main(int argc, char** argv) {
   Args a = ParseArgs(argc, argv);
 
-  // Configuration: the environment, then the file, then the flags.
+  // Configuration: the system file (when no --config), the environment, --config, the flags.
   std::map<std::string, std::string> set;
+  if (!a.config && access(GRPC_BYPASS_SYSCONF, F_OK) == 0) {
+    auto lines = ReadConfig(GRPC_BYPASS_SYSCONF);
+    if (!lines.ok()) Die(2, std::string(lines.status().message()));
+    for (auto& [k, v] : *lines) set[k] = v;
+  }
   for (char** e = environ; *e != nullptr; ++e) {
     absl::string_view kv = *e;
     if (!absl::StartsWith(kv, "BYPASS_")) continue;
