@@ -1,0 +1,1 @@
+../consumer/greeter_server.cc
