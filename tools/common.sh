@@ -14,8 +14,8 @@ ensure_setup() {
   bash "$ROOT/tools/setup" --quiet --no-roots
 }
 # The same, and the modern root too (tools/test, which runs in both roots).
-ensure_setup_all() {
-  bash "$ROOT/tools/setup" --quiet
+ensure_setup_all() {  # [--trixie]: the trixie root too
+  bash "$ROOT/tools/setup" --quiet "$@"
 }
 
 # A compiler command that exists in this root: the first of the names given.

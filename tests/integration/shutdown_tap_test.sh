@@ -11,8 +11,9 @@ PYA="$(dirname "$0")/py_allkinds.py"
 mode=plain
 if ldd "$SERVER" | grep -q libasan; then
   mode=asan
-  # Leak checking at exit; a report makes the exit status 23 (and is in the log).
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+  # Leak checking at exit; a report makes the exit status 23 (and is in the log). Appended to
+  # the test environment's own options (a later option wins).
+  export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0:exitcode=23
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 serve_on_tap sd bps0 60 "$SERVER" --port=50057
