@@ -517,10 +517,20 @@ Stubs MakeStubs(const Options& o, grpc::Server* local, int n, grpc::ChannelArgum
   if (n > 1) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   Stubs stubs;
   for (int i = 0; i < n; ++i) {
-    stubs.all.push_back(bench::Bench::NewStub(
+    std::shared_ptr<grpc::Channel> channel =
         local != nullptr ? local->InProcessChannel(args)
                          : grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(),
-                                                     args)));
+                                                     args);
+    // Connected before anything is measured, through gRPC's own reconnect backoff: a first
+    // connect can fail at once (gRPC 1.51 on Debian 13, the kernel path: "connect: Invalid
+    // argument" now and then with many channels), and the first call would then fail with it.
+    if (local == nullptr &&
+        !channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30))) {
+      std::fprintf(stderr, "bench_client: channel %d of %d to %s did not connect within 30 s\n",
+                   i + 1, n, o.target.c_str());
+      std::exit(1);
+    }
+    stubs.all.push_back(bench::Bench::NewStub(channel));
   }
   return stubs;
 }
