@@ -6,7 +6,8 @@ generation is needed on this side.
   py_greeter.py TARGET unary NAME            one call, prints the reply
   py_greeter.py TARGET big BYTES             one call with a name of BYTES bytes
   py_greeter.py TARGET concurrent N          N calls in flight at once
-  py_greeter.py TARGET deadline              a call with a 1 µs deadline must fail (3 tries)
+  py_greeter.py TARGET deadline              a 4 MiB call with a 2 ms deadline ends
+                                             DEADLINE_EXCEEDED mid-transfer; a call after it works
 With PY_GREETER_CA=ca.pem the channel uses TLS (server name "bypass.test").
 """
 import concurrent.futures
@@ -69,18 +70,21 @@ def main():
         assert got == [f"Hello c{i}".encode() for i in range(n)], "a reply is wrong"
         print(f"concurrent: {n} calls in flight, all replies right")
     elif cmd == "deadline":
-        # grpcio 1.83 now and then completes such a call before its deadline timer fires (seen
-        # once in many runs, kernel side): up to 3 tries, one must end DEADLINE_EXCEEDED and
-        # none with another error.
-        for attempt in range(1, 4):
-            try:
-                say(enc(b"late"), timeout=0.000001)
-            except grpc.RpcError as e:
-                assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code()
-                print(f"deadline: DEADLINE_EXCEEDED (try {attempt})")
-                return
-        raise AssertionError("a 1 us deadline did not fail in 3 tries")
-
+        # gRPC core keeps deadlines in whole milliseconds (Timestamp), rounded up: a "1 us"
+        # deadline gives the call up to 1 ms, and a fast transport answers a small call within
+        # it. So the call is one no transport can finish in time: 4 MiB each way in 2 ms
+        # (4 GB/s). The deadline cuts it while its frames are on the wire; the server must then
+        # still answer the next call on the same channel.
+        name = bytes((i % 26) + 97 for i in range(4 << 20))
+        try:
+            say(enc(name), timeout=0.002)
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e.code()
+        else:
+            raise AssertionError("a 4 MiB call with a 2 ms deadline did not fail")
+        r = dec(say(enc(b"after"), timeout=10))
+        assert r == b"Hello after", r
+        print("deadline: DEADLINE_EXCEEDED mid-transfer, the next call answered")
 
 if __name__ == "__main__":
     try:
