@@ -19,6 +19,7 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50060", "Bench server");
 ABSL_FLAG(int, calls, 16, "concurrent calls");
 ABSL_FLAG(int, payload, 1 << 20, "request bytes");
+ABSL_FLAG(int, deadline_ms, 30000, "each call's deadline");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < absl::GetFlag(FLAGS_calls); ++i) {
     threads.emplace_back([&] {
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(absl::GetFlag(FLAGS_deadline_ms)));
       bench::Payload resp;
       grpc::Status st = stub->Unary(&ctx, req, &resp);
       if (st.ok()) {
