@@ -191,7 +191,7 @@ def grpc_bypass_system_deps():
     )
     debian_source_repository(
         name = "lwip",
-        source = "lwip",
+        source = "lwip-2.2.1",
         dirs = ["src", "test/unit", "test/fuzz", "COPYING"],
         build_file = Label("//third_party/lwip:lwip.BUILD"),
         patches = LWIP_PATCHES,

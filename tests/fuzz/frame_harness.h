@@ -53,6 +53,9 @@ void FixUpFrame(std::vector<uint8_t>& frame);
 // `split` > 0 the frame arrives as a chain of two pbufs split at that offset (as a scattered
 // mbuf chain would).
 void InputFrame(const std::vector<uint8_t>& frame, size_t split = 0);
+// The same without our header check (frame_check): lwIP's own input path alone, as any other
+// netif would feed it, so that its own length checks are what is tested.
+void InputFrameUnchecked(const std::vector<uint8_t>& frame);
 // Every frame lwIP sent since the last call.
 std::vector<std::vector<uint8_t>> TakeSentFrames();
 // Whether our side of the connection is still known to lwIP (not freed by an abort/reset).

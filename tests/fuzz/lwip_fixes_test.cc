@@ -1,7 +1,9 @@
-// Regression frame tests for lwIP 2.1.3's known remote bugs: each test sends the frames that
-// trip the bug through the same input path as the DPDK netif (header check, zero-copy pbufs)
-// and checks lwIP's state afterwards. A test that names one of our patches (see
-// third_party/lwip/patches.bzl) fails without it; the others guard fixes 2.1.3 already has.
+// Regression frame tests for lwIP's known remote bugs: each test sends the frames that trip
+// the bug through the same input path as the DPDK netif (header check, zero-copy pbufs) and
+// checks lwIP's state afterwards. A test that names a patch still in
+// third_party/lwip/patches.bzl fails without it (on 2.2.1). The tests of patches 0007-0010,
+// which we carried on 2.1.3, now guard upstream's fixes in 2.2.0/2.2.1: they pass on
+// unpatched 2.2.1 and failed on unpatched 2.1.3. The others guard fixes 2.1.3 already had.
 // Also the frames we drop on purpose (runts, IPv4 options and fragments, IPv6 fragments):
 // dropped and counted. Runs under ASan + UBSan in tools/test too.
 #include <cstring>
@@ -88,7 +90,7 @@ uint32_t OoseqRightEdge(const tcp_pcb* pcb) {
 
 // lwIP bug #56397: a SYN inside the window of an established connection that has
 // out-of-order data queued. Queued as data with its extra sequence number, it tripped the trim
-// assertion at the window's right edge (abort). lwIP 2.1.3 drops such a SYN and answers with
+// assertion at the window's right edge (abort). lwIP (2.1.3 on) drops such a SYN and answers with
 // an ACK (RFC 5961's challenge ACK); this keeps it so.
 TEST(LwipFixes, SynInEstablishedWithOutOfOrderDataQueuedIsAnsweredWithAnAckAndDropped) {
   const PeerView c = NewConnection();
@@ -123,7 +125,7 @@ tcp_pcb* FindActive(uint16_t remote_port) {
   return nullptr;
 }
 
-// Patch 0007 (lwIP 2.2.0, bug #56397): in SYN_RCVD a SYN+ACK carrying data established the
+// Patch 0007 until 2.1.3, upstream since lwIP 2.2.0 (adbc5b5f, bug #56397): in SYN_RCVD a SYN+ACK carrying data established the
 // connection and then took the SYN for a data byte: "hello" arrived as "ello" with rcv_nxt one
 // ahead of the data. Now a SYN there only repeats our SYN-ACK; the real ACK establishes.
 TEST(LwipFixes, SynAckWithDataInSynRcvdDoesNotEstablishOrShiftTheStream) {
@@ -164,7 +166,7 @@ TEST(LwipFixes, RetransmittedSynInSynRcvdIsAnsweredAgain) {
   tcp_abort(pcb);
 }
 
-// Patch 0008 (lwIP 2.2.1, patch #10106): the last out-of-order segment was trimmed to the
+// Patch 0008 until 2.1.3, upstream since lwIP 2.2.1 (574bd6e5, patch #10106): the last out-of-order segment was trimmed to the
 // window; a larger copy with the same sequence number replaced it untrimmed, so the queue
 // reached past the window (and "ooseq tcplen > rcv_wnd" aborted once the hole was filled).
 TEST(LwipFixes, LargerCopyOfTheTrimmedLastOutOfOrderSegmentCannotOverrunTheWindow) {
@@ -182,7 +184,7 @@ TEST(LwipFixes, LargerCopyOfTheTrimmedLastOutOfOrderSegmentCannotOverrunTheWindo
   EXPECT_LE(c.pcb->rcv_wnd, wnd);
 }
 
-// Patch 0009 (lwIP 2.2.0, bug #51447): the comparisons no longer go through a signed
+// Patch 0009 until 2.1.3, upstream since lwIP 2.2.0 (003d34ee, bug #51447): the comparisons no longer go through a signed
 // conversion, and "a > b" is exactly "b < a" also for numbers 2^31 apart.
 TEST(LwipFixes, SequenceComparisonsAreConsistentHalfTheSpaceApart) {
   const uint32_t bases[] = {0u, 1u, 0x7fffffffu, 0x80000000u, 0xfffffff0u, 123456789u};
@@ -203,7 +205,7 @@ TEST(LwipFixes, SequenceComparisonsAreConsistentHalfTheSpaceApart) {
 }
 
 // ...and on the wire: with data in flight and two duplicate ACKs counted, an ACK 2^31 ahead
-// acknowledges nothing we sent. lwIP 2.1.3 took it for "not newer than the last ACK" and reset
+// acknowledges nothing we sent. Unpatched lwIP 2.1.3 took it for "not newer than the last ACK" and reset
 // the duplicate count without a word; now it is an ACK for unsent data, answered by an ACK.
 TEST(LwipFixes, AckHalfTheSpaceAheadIsAnAckForUnsentData) {
   const PeerView c = NewConnection();
@@ -228,7 +230,8 @@ TEST(LwipFixes, AckHalfTheSpaceAheadIsAnAckForUnsentData) {
 
 // An IPv4 packet with an unknown protocol (UDP: not built in) is answered with "protocol
 // unreachable", quoting its header and 8 bytes. Arriving as a pbuf chain split inside those
-// bytes, lwIP 2.1.3 memcpy'd them from the first pbuf only (past its end: patch 0010).
+// bytes, unpatched lwIP 2.1.3 memcpy'd them from the first pbuf only (past its end: our patch
+// 0010 until 2.1.3; upstream since 2.2.0, 35550eea, bug #59364).
 TEST(LwipFixes, ProtocolUnreachableQuotesAChainedPacketCorrectly) {
   NewConnection();
   std::vector<uint8_t> f(14 + 20 + 8 + 32, 0);
@@ -353,6 +356,43 @@ TEST(LwipFixes, RouterAdvertisementsCannotRaiseOrBreakTheIpv6Mtu) {
   ra(255, 1400);  // a real, lower link MTU is taken
   EXPECT_EQ(n->mtu6, 1400);
   n->mtu6 = n->mtu;  // as the link going down and up does (lwIP 2.2.0; 2.1.3 only lowers it)
+}
+
+// Patch 0001 (still needed in 2.2.1): etharp_input read a whole ARP header from a frame that
+// holds less of one. Our netif's header check drops such runts before lwIP, so this feeds lwIP
+// directly, as any other netif would: the frame is dropped and counted (under ASan, without
+// the patch, a heap-buffer-overflow in etharp_input).
+TEST(LwipFixes, ArpFrameShorterThanItsHeaderIsDroppedAndCounted) {
+  NewConnection();
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01,
+                            ETHTYPE_ARP >> 8, ETHTYPE_ARP & 0xff,
+                            0, 1, 8, 0, 6, 4, 0, 2,              // Ethernet/IPv4, a reply
+                            0x02, 0, 0, 0, 0, 0x01, 198, 18, 0};  // cut in the sender's IP
+  const uint32_t lenerr = lwip_stats.etharp.lenerr;
+  InputFrameUnchecked(f);
+  EXPECT_EQ(lwip_stats.etharp.lenerr, lenerr + 1);
+}
+
+// Patch 0004 (still needed in 2.2.1; upstream master only, bug #68144): an ICMPv6 Redirect
+// whose target link-layer address option has length 0 made nd6_input copy the address from
+// past the packet, for a destination in the cache. Such a Redirect is malformed (RFC 4861
+// 4.6, 8.1): dropped and counted. The same option in a Neighbor Advertisement is in the
+// corpus (regress-nd6-na-lladdr-length-zero).
+TEST(LwipFixes, RedirectWithAZeroLengthLinkLayerOptionIsDroppedAndCounted) {
+  NewConnection();
+  // An echo request from the peer puts it in the destination cache (our reply goes to it).
+  const std::vector<uint8_t> echo = {ICMP6_TYPE_EREQ, 0, 0, 0, 0, 1, 0, 1, 'p', 'i', 'n', 'g'};
+  InputFrame(Ipv6Frame(kPeer6, kOur6, IP6_NEXTH_ICMP6, 64, echo));
+  TakeSentFrames();
+  const uint8_t router[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  std::vector<uint8_t> rd = {ICMP6_TYPE_RD, 0, 0, 0, 0, 0, 0, 0};
+  const uint8_t target[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99};
+  rd.insert(rd.end(), target, target + 16);
+  rd.insert(rd.end(), kPeer6, kPeer6 + 16);             // the destination: in the cache
+  rd.insert(rd.end(), {ND6_OPTION_TYPE_TARGET_LLADDR, 0});  // length 0, at the packet's end
+  const uint32_t lenerr = lwip_stats.nd6.lenerr;
+  InputFrame(Ipv6Frame(router, kOur6, IP6_NEXTH_ICMP6, 255, rd));
+  EXPECT_EQ(lwip_stats.nd6.lenerr, lenerr + 1);
 }
 
 }  // namespace

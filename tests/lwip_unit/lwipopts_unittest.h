@@ -43,3 +43,13 @@ int tcpip_thread_poll_one(void);
 }
 #endif
 #endif
+
+// lwIP 2.2's tcp, etharp and dhcp tests include lwip/inet.h, whose own struct in_addr clashes
+// with glibc's <arpa/inet.h> (our arch/cc.h includes it): take the system's definitions.
+#undef LWIP_SOCKET_EXTERNAL_HEADERS
+#define LWIP_SOCKET_EXTERNAL_HEADERS 1
+#define LWIP_SOCKET_EXTERNAL_HEADER_INET_H <arpa/inet.h>
+#define LWIP_SOCKET_EXTERNAL_HEADER_SOCKETS_H <sys/socket.h>
+// 2.2's ip4 and ip6 suites count reassembly outcomes in lwip_stats.mib2.
+#undef MIB2_STATS
+#define MIB2_STATS 1

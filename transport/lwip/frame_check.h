@@ -1,5 +1,5 @@
-// The check every received frame passes before lwIP sees it: lwIP 2.1.3 reads some header
-// fields before it checks that the frame holds them (ip4_input reads the IPv4 total length
+// The check every received frame passes before lwIP sees it: lwIP (2.1.3, and 2.2.1 still)
+// reads some header fields before it checks that the frame holds them (ip4_input reads the IPv4 total length
 // of a 2-byte IP packet; found by tests/fuzz). A frame whose headers are not complete in its
 // first contiguous bytes is dropped and counted as a runt (NetifCounters::rx_runts).
 #ifndef GRPC_BYPASS_TRANSPORT_LWIP_FRAME_CHECK_H

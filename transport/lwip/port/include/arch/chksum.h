@@ -1,4 +1,4 @@
-// The Internet checksum for lwIP (LWIP_CHKSUM in lwipopts.h). lwIP 2.1.3's default sums two
+// The Internet checksum for lwIP (LWIP_CHKSUM in lwipopts.h). lwIP's default (2.1.3 and 2.2.1) sums two
 // bytes per step (about 2.7 instructions per byte, a fifth of a bulk sender's instructions in
 // callgrind); this one sums 32 bytes per step into a 64-bit accumulator. Same contract as
 // lwip_standard_chksum: the non-inverted one's-complement sum of the 16-bit words of
