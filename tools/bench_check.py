@@ -60,6 +60,15 @@ def main():
             fail(f"no Poisson open loop for {t}")
         if not all(r.get("gen_lateness_p99_us", 0) > 0 for r in ol):
             fail(f"an open-loop run of {t} does not report the generator's lateness")
+    # h2load (issue 24): both transports, every request answered, the server's RSS read.
+    h2 = rep.get("h2load", [])
+    if {h["transport"] for h in h2} != {"kernel", "bypass"}:
+        fail(f"h2load runs: {sorted({h['transport'] for h in h2})}, want kernel and bypass")
+    for h in h2:
+        if not (int(h["requests"]) > 0 and int(h["succeeded"]) == int(h["requests"]) == int(h["server_ok"])
+                and int(h.get("failed", 0)) == 0 and int(h["server_rss_kib"]) > 0 and h["req_per_s"] > 0):
+            fail(f"h2load {h['transport']}: {h['succeeded']} of {h['requests']} answered, server OK "
+                 f"{h['server_ok']}, failed {h.get('failed', 0)}, RSS {h['server_rss_kib']} KiB")
     modes = {i["idle_mode"] for i in rep.get("idle", [])}
     if modes != {"poll", "spin"}:
         fail(f"idle CPU measurements: {sorted(modes)}")
@@ -71,7 +80,7 @@ def main():
         if not png.startswith(b"\x89PNG") or len(png) < 10000:
             fail(f"{name} is not a plot")
     png = open(os.path.join(d, "latency_cdf.png"), "rb").read()
-    print(f"bench_check: {len(runs)} runs, {len(rows)} CSV rows, idle {sorted(modes)}, "
+    print(f"bench_check: {len(runs)} runs, {len(rows)} CSV rows, {len(h2)} h2load runs, idle {sorted(modes)}, "
           f"CDF plot {len(png)} bytes: complete")
 
 

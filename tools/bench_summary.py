@@ -202,6 +202,25 @@ def main():
              f"{bo['p50_us']:.1f} vs kernel {ko['p50_us']:.1f}, closed loop {b['p50_us']:.1f} us")
         line(f"{name}: p99 <= 0.5 x kernel", bo["p99_us"] <= 0.5 * ko["p99_us"],
              f"{bo['p99_us']:.1f} vs {ko['p99_us']:.1f} us")
+    h2 = {}
+    for h in rep.get("h2load", []):
+        h2.setdefault(h["transport"], []).append(h)
+    for t, hs in sorted(h2.items()):
+        print(f"h2load {t} (via {hs[0]['link']}, {hs[0]['server_api']} server, {hs[0]['connections']} x "
+              f"{hs[0]['streams']} streams): {med(hs, 'req_per_s'):.0f} req/s, mean {med(hs, 'mean_ms'):.1f} ms, "
+              f"max {med(hs, 'max_ms'):.1f} ms; server CPU {med(hs, 'server_cpu_s_per_1k'):.3f} s per 1000, "
+              f"RSS {max(int(h['server_rss_kib']) for h in hs) / 1024:.0f} MiB; h2load's own CPU "
+              f"{med(hs, 'h2load_cpu_s_per_1k'):.3f} s per 1000 (not the transport's); link drops "
+              f"{med([{'x': int(h.get('link_drops', 0))} for h in hs], 'x'):.0f}, h2load's retransmissions "
+              f"{med([{'x': int(h.get('peer_retrans', 0))} for h in hs], 'x'):.0f}; {len(hs)} round(s)")
+    if "kernel" in h2 and "bypass" in h2:
+        hk, hb = h2["kernel"], h2["bypass"]
+        every = all(int(h["succeeded"]) == int(h["requests"]) == int(h["server_ok"]) and int(h["failed"]) == 0
+                    for h in hk + hb)
+        line("h2load: every request answered (2xx, and the server ended each with OK)", every,
+             ", ".join(f"{h['transport']} {h['succeeded']}/{h['requests']} (server {h['server_ok']})" for h in hk + hb))
+        rk2, rb2 = med(hk, "req_per_s"), med(hb, "req_per_s")
+        line("h2load: bypass req/s >= kernel", rb2 >= rk2, f"{rb2:.0f} vs {rk2:.0f} (ratio {rb2 / rk2:.2f})")
     if rk and rb:
         print(f"  (raw echo 64 B p50: bypass {rb['p50_us']:.1f} us, kernel {rk['p50_us']:.1f} us)")
     for i in rep.get("idle", []):

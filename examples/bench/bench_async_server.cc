@@ -21,6 +21,7 @@ class UnaryCall final : public Call {
   }
   void Proceed(bool ok) override {
     if (!ok || replied_) {  // shutting down before a call came, or the reply has gone
+      if (ok) CountUnaryOk();
       delete this;
       return;
     }

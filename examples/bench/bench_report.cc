@@ -1,5 +1,5 @@
 // bench_report: collects bench.Run JSON lines ("RUN {...}") and bench.IdleCpu lines
-// ("IDLE {...}") from --in, adds the machine description from flags, and writes the report
+// ("IDLE {...}") and bench.H2load lines ("H2LOAD {...}") from --in, adds the machine description from flags, and writes the report
 // as JSON (bench.Report, protobuf's JSON printer with proto field names) and CSV.
 #include <cstdio>
 #include <fstream>
@@ -14,7 +14,7 @@
 #include "examples/bench/json.h"
 #include "proto/bench.pb.h"
 
-ABSL_FLAG(std::string, in, "", "file with RUN and IDLE lines");
+ABSL_FLAG(std::string, in, "", "file with RUN, IDLE and H2LOAD lines");
 ABSL_FLAG(std::string, json_out, "", "report.json");
 ABSL_FLAG(std::string, csv_out, "", "report.csv");
 ABSL_FLAG(std::string, cpu_model, "", "machine: CPU model");
@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
       st = google::protobuf::util::JsonStringToMessage(line.substr(4), report.add_runs());
     } else if (absl::StartsWith(line, "IDLE ")) {
       st = google::protobuf::util::JsonStringToMessage(line.substr(5), report.add_idle());
+    } else if (absl::StartsWith(line, "H2LOAD ")) {
+      st = google::protobuf::util::JsonStringToMessage(line.substr(7), report.add_h2load());
     } else {
       continue;
     }
@@ -83,8 +85,8 @@ int main(int argc, char** argv) {
                            r.channels() > 0 ? r.channels() : 1, r.arrival(),
                            r.gen_lateness_p50_us(), r.gen_lateness_p99_us());
   }
-  std::printf("bench_report: %d runs, %d idle measurements -> %s, %s\n", report.runs_size(),
-              report.idle_size(), absl::GetFlag(FLAGS_json_out).c_str(),
+  std::printf("bench_report: %d runs, %d idle measurements, %d h2load runs -> %s, %s\n",
+              report.runs_size(), report.idle_size(), report.h2load_size(), absl::GetFlag(FLAGS_json_out).c_str(),
               absl::GetFlag(FLAGS_csv_out).c_str());
   return 0;
 }

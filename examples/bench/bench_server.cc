@@ -1,6 +1,7 @@
 // bench_server: the Bench service on [::]:--port, over the bypass when BYPASS_EAL is set
 // (grpc_bypass::Enable()), on the kernel otherwise. Prints "bench_server listening on ..."
-// when ready; SIGINT/SIGTERM: clean shutdown.
+// when ready; SIGINT/SIGTERM: clean shutdown, then "bench_server: N unary calls ended with
+// status OK".
 #include <cstdio>
 #include <string>
 
@@ -57,5 +58,8 @@ int main(int argc, char** argv) {
     quota.Resize(static_cast<size_t>(q));
     builder.SetResourceQuota(quota);
   }
-  return m.ServeUntilSignal(builder, addr, api == "sync" ? "" : " (" + api + " API)", hooks);
+  const int rc = m.ServeUntilSignal(builder, addr, api == "sync" ? "" : " (" + api + " API)", hooks);
+  std::printf("bench_server: %llu unary calls ended with status OK\n",
+              static_cast<unsigned long long>(grpc_bypass::bench::UnaryOkCount()));
+  return rc;
 }

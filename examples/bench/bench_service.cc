@@ -4,10 +4,18 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <vector>
 
 namespace grpc_bypass::bench {
+
+namespace {
+std::atomic<uint64_t> g_unary_ok{0};  // CountUnaryOk(): process-wide, like the service
+}  // namespace
+
+void CountUnaryOk() { g_unary_ok.fetch_add(1, std::memory_order_relaxed); }
+uint64_t UnaryOkCount() { return g_unary_ok.load(std::memory_order_relaxed); }
 
 void ProcessCpu(double* user_s, double* system_s) {
   rusage ru{};
@@ -72,6 +80,7 @@ void PrintThreadSwitchesDelta(const std::map<int, ThreadSwitches>& before,
 grpc::Status BenchService::Unary(grpc::ServerContext*, const ::bench::Payload* in,
                                  ::bench::Payload* out) {
   out->set_data(in->data());
+  CountUnaryOk();
   return grpc::Status::OK;
 }
 
@@ -109,6 +118,7 @@ grpc::ServerUnaryReactor* CallbackBenchService::Unary(grpc::CallbackServerContex
                                                       ::bench::Payload* out) {
   out->set_data(in->data());
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  CountUnaryOk();
   r->Finish(grpc::Status::OK);
   return r;
 }

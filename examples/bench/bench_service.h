@@ -43,6 +43,12 @@ class CallbackBenchService
       grpc::CallbackServerContext* ctx) override;
 };
 
+// Unary calls this process's Bench service has ended with status OK, every API (any thread):
+// bench_server prints it at shutdown, so that a load generator that does not read gRPC's
+// trailers (h2load) can be checked against it.
+void CountUnaryOk();
+uint64_t UnaryOkCount();
+
 // getrusage(RUSAGE_SELF): user and system seconds of this process.
 void ProcessCpu(double* user_s, double* system_s);
 // Context switches of this process so far (voluntary + involuntary, all threads).
