@@ -66,9 +66,10 @@ def main():
         fail(f"h2load runs: {sorted({h['transport'] for h in h2})}, want kernel and bypass")
     for h in h2:
         if not (int(h["requests"]) > 0 and int(h["succeeded"]) == int(h["requests"]) == int(h["server_ok"])
-                and int(h.get("failed", 0)) == 0 and int(h["server_rss_kib"]) > 0 and h["req_per_s"] > 0):
+                and int(h.get("failed", 0)) == 0 and int(h["server_rss_kib"]) > 0 and h["req_per_s"] > 0
+                and h.get("mean_ms", 0) > 0):
             fail(f"h2load {h['transport']}: {h['succeeded']} of {h['requests']} answered, server OK "
-                 f"{h['server_ok']}, failed {h.get('failed', 0)}, RSS {h['server_rss_kib']} KiB")
+                 f"{h['server_ok']}, failed {h.get('failed', 0)}, RSS {h['server_rss_kib']} KiB, mean {h.get('mean_ms', 0)} ms")
     modes = {i["idle_mode"] for i in rep.get("idle", [])}
     if modes != {"poll", "spin"}:
         fail(f"idle CPU measurements: {sorted(modes)}")
