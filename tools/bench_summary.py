@@ -205,14 +205,18 @@ def main():
     h2 = {}
     for h in rep.get("h2load", []):
         h2.setdefault(h["transport"], []).append(h)
+
+    def med_int(hs, field):  # int64 fields arrive as JSON strings (protobuf's JSON mapping)
+        return statistics.median(int(h.get(field, 0)) for h in hs)
+
     for t, hs in sorted(h2.items()):
         print(f"h2load {t} (via {hs[0]['link']}, {hs[0]['server_api']} server, {hs[0]['connections']} x "
               f"{hs[0]['streams']} streams): {med(hs, 'req_per_s'):.0f} req/s, mean {med(hs, 'mean_ms'):.1f} ms, "
               f"max {med(hs, 'max_ms'):.1f} ms; server CPU {med(hs, 'server_cpu_s_per_1k'):.3f} s per 1000, "
               f"RSS {max(int(h['server_rss_kib']) for h in hs) / 1024:.0f} MiB; h2load's own CPU "
               f"{med(hs, 'h2load_cpu_s_per_1k'):.3f} s per 1000 (not the transport's); link drops "
-              f"{med([{'x': int(h.get('link_drops', 0))} for h in hs], 'x'):.0f}, h2load's retransmissions "
-              f"{med([{'x': int(h.get('peer_retrans', 0))} for h in hs], 'x'):.0f}; {len(hs)} round(s)")
+              f"{med_int(hs, 'link_drops'):.0f}, h2load's retransmissions "
+              f"{med_int(hs, 'peer_retrans'):.0f}; {len(hs)} round(s)")
     if "kernel" in h2 and "bypass" in h2:
         hk, hb = h2["kernel"], h2["bypass"]
         every = all(int(h["succeeded"]) == int(h["requests"]) == int(h["server_ok"]) and int(h["failed"]) == 0

@@ -1,6 +1,7 @@
-// bench_report: collects bench.Run JSON lines ("RUN {...}") and bench.IdleCpu lines
-// ("IDLE {...}") and bench.H2load lines ("H2LOAD {...}") from --in, adds the machine description from flags, and writes the report
-// as JSON (bench.Report, protobuf's JSON printer with proto field names) and CSV.
+// bench_report: collects bench.Run JSON lines ("RUN {...}"), bench.IdleCpu lines ("IDLE {...}")
+// and bench.H2load lines ("H2LOAD {...}") from --in, adds the machine description from flags,
+// and writes the report as JSON (bench.Report, protobuf's JSON printer with proto field names)
+// and CSV.
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
                            r.gen_lateness_p50_us(), r.gen_lateness_p99_us());
   }
   std::printf("bench_report: %d runs, %d idle measurements, %d h2load runs -> %s, %s\n",
-              report.runs_size(), report.idle_size(), report.h2load_size(), absl::GetFlag(FLAGS_json_out).c_str(),
-              absl::GetFlag(FLAGS_csv_out).c_str());
+              report.runs_size(), report.idle_size(), report.h2load_size(),
+              absl::GetFlag(FLAGS_json_out).c_str(), absl::GetFlag(FLAGS_csv_out).c_str());
   return 0;
 }
