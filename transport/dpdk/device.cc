@@ -403,6 +403,7 @@ std::vector<PortQueueStats> Device::Stats() const {
     s.fault_reorders = pp.fault_reorders.Get();
     s.mempool_in_use = pp.port->MbufsInUse();
     s.mempool_size = pp.port->pool_size();
+    s.mempool_in_caches = pp.port->MbufsInCaches();
     out.push_back(s);
   }
   return out;

@@ -65,7 +65,7 @@ struct PortQueueStats {
   uint64_t tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf, tx_backlog;
   uint64_t injected, inject_drops, mac_learned;
   uint64_t fault_drops, fault_reorders;  // fault injection (DeviceConfig::fault_*)
-  uint32_t mempool_in_use, mempool_size;
+  uint32_t mempool_in_use, mempool_size, mempool_in_caches;
 };
 
 class Device {

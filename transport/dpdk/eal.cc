@@ -4,6 +4,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -25,14 +26,27 @@ struct Eal {
   std::string args ABSL_GUARDED_BY(mu);
   cpu_set_t main_lcore_cpus ABSL_GUARDED_BY(mu);  // EAL's main lcore, after init
   std::atomic<uint64_t> without_lcore{0};        // threads that found no lcore id
+  std::atomic<uint32_t> registered{0};           // threads holding an id from RegisterThread
 };
 Eal g_eal;
 
+// Gives the calling lcore's cached objects back to `mp`'s common pool (rte_mempool_walk).
+void FlushOwnCache(rte_mempool* mp, void* /*arg*/) {
+  rte_mempool_cache* cache = rte_mempool_default_cache(mp, rte_lcore_id());
+  if (cache != nullptr) rte_mempool_cache_flush(cache, mp);
+}
+
 // One per thread: whether RegisterThread ran, and the id to give back at thread exit.
 struct ThreadLcore {
-  enum State { kUnknown, kOwn, kRegistered, kNone } state = kUnknown;
+  enum State { kUnknown, kOwn, kRegistered, kRefused } state = kUnknown;
   ~ThreadLcore() {
-    if (state == kRegistered) rte_thread_unregister();
+    if (state != kRegistered) return;
+    // Without this the cache stays behind in the lcore slot: seen, a sync server whose
+    // thread manager started and ended threads under h2load 256 x 100 left 17 081 of
+    // 18 432 mbufs in dead threads' caches, and TX failed 19 644 times (the stall).
+    rte_mempool_walk(&FlushOwnCache, nullptr);
+    rte_thread_unregister();
+    g_eal.registered.fetch_sub(1, std::memory_order_relaxed);
   }
 };
 thread_local ThreadLcore t_lcore;
@@ -94,18 +108,26 @@ bool PinToMainLcore() {
 bool RegisterThread() {
   ThreadLcore& t = t_lcore;
   if (t.state == ThreadLcore::kOwn || t.state == ThreadLcore::kRegistered) return true;
-  if (t.state == ThreadLcore::kNone) return false;
-  if (rte_lcore_id() != LCORE_ID_ANY) {  // an EAL thread (the one that ran rte_eal_init)
-    t.state = ThreadLcore::kOwn;
+  if (t.state == ThreadLcore::kUnknown && rte_lcore_id() != LCORE_ID_ANY) {
+    t.state = ThreadLcore::kOwn;  // an EAL thread (the one that ran rte_eal_init)
     return true;
   }
-  if (!EalStarted()) return false;  // not remembered: EAL may start later
-  if (rte_thread_register() == 0) {
+  // Claim a slot under the cap first, so that racing threads never exceed it.
+  uint32_t n = g_eal.registered.load(std::memory_order_relaxed);
+  while (n < kMaxCachedThreads &&
+         !g_eal.registered.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+  }
+  const bool claimed = n < kMaxCachedThreads;
+  if (claimed && EalStarted() && rte_thread_register() == 0) {
     t.state = ThreadLcore::kRegistered;
     return true;
   }
-  t.state = ThreadLcore::kNone;
-  g_eal.without_lcore.fetch_add(1, std::memory_order_relaxed);
+  if (claimed) g_eal.registered.fetch_sub(1, std::memory_order_relaxed);
+  if (!EalStarted()) return false;  // not remembered: EAL may start later
+  if (t.state == ThreadLcore::kUnknown) {
+    t.state = ThreadLcore::kRefused;  // counted once; tried again on later calls
+    g_eal.without_lcore.fetch_add(1, std::memory_order_relaxed);
+  }
   return false;
 }
 

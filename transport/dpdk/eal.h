@@ -30,10 +30,14 @@ bool PinToMainLcore();
 // mbuf allocations and frees use the mempool's per-lcore cache instead of the shared ring:
 // every thread that takes the stack (gRPC's pollers, the background poller) allocates an
 // mbuf per received segment (measured: a bulk receiver spent 21 % of its cycles in the ring
-// without it). Cheap after the first call on a thread; the id is released when the thread
-// exits. False when EAL has not started or has no lcore id left (RTE_MAX_LCORE): the thread
-// then works without the cache (counted by ThreadsWithoutLcore). Registering disables DPDK's
-// secondary processes, which grpc-bypass does not use.
+// without it). Cheap after the first call on a thread. At most kMaxCachedThreads threads hold
+// an id at once, so that the free mbufs their caches can hold (1.5 x the cache each, kept
+// while the thread blocks) stay a bounded part of the pool (port.cc sizes the cache from it).
+// When the thread exits it flushes its caches back to their pools and gives the id back.
+// False when EAL has not started or kMaxCachedThreads threads hold one: the thread then works
+// without the cache, and tries again on a later call (counted once by ThreadsWithoutLcore).
+// Registering disables DPDK's secondary processes, which grpc-bypass does not use.
+inline constexpr uint32_t kMaxCachedThreads = 16;
 bool RegisterThread();
 uint64_t ThreadsWithoutLcore();
 

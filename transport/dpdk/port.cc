@@ -1,6 +1,7 @@
 #include "transport/dpdk/port.h"
 
 #include "transport/dpdk/dpdk_features.h"
+#include "transport/dpdk/eal.h"
 
 #include <rte_dev.h>
 #include <rte_devargs.h>
@@ -230,14 +231,15 @@ absl::Status Port::CreatePool(uint16_t data_room) {
   static std::atomic<uint32_t> pool_seq{0};
   const std::string pool_name = absl::StrCat("bypass_p", pid, "_", pool_seq++);
   const uint16_t priv = RTE_ALIGN_CEIL(config_.mbuf_priv_size, RTE_MBUF_PRIV_ALIGN);
-  // Per-lcore caches: every thread that takes the stack's token is an lcore (on gRPC >= 1.60
-  // the executor's idle pollers, gRPC's threads running reads and writes inline, the threads
-  // freeing RX slices), and each keeps up to 1.5 x cache mbufs after it stops polling. With
-  // pool / 4 a few idle threads held a small pool whole (seen: 184 of 192 mbufs free, all in
-  // five other threads' caches, the common pool empty), so the poller's net_memif RX, which
-  // allocates 32 at once, received nothing and TX had no mbufs, for a minute. At most 1/64 of
-  // the pool per cache (1.5/64 stranded per thread), none for small pools.
-  uint32_t cache = std::min<uint32_t>(kMbufCache, pool_size_ / 64);
+  // Per-lcore caches: up to kMaxCachedThreads threads that take the stack's token are lcores
+  // (eal.h: on gRPC >= 1.60 the executor's idle pollers, gRPC's threads running reads and
+  // writes inline, the threads freeing RX slices), and each keeps up to 1.5 x cache mbufs
+  // after it stops polling. With pool / 4 a few idle threads held a small pool whole (seen:
+  // 184 of 192 mbufs free, all in five other threads' caches, the common pool empty), so the
+  // poller's net_memif RX, which allocates 32 at once, received nothing and TX had no mbufs,
+  // for a minute. So all caches together hold at most a quarter of the pool
+  // (kMaxCachedThreads x 1.5 x cache <= pool / 4), and small pools have none.
+  uint32_t cache = std::min<uint32_t>(kMbufCache, pool_size_ / (6 * kMaxCachedThreads));
   if (cache < 8) cache = 0;
   pool_ = rte_pktmbuf_pool_create(pool_name.c_str(), pool_size_, cache, priv, data_room,
                                   rte_eth_dev_socket_id(pid));
@@ -339,6 +341,13 @@ void Port::ArmRxInterrupts(bool on) {
 }
 
 uint32_t Port::MbufsInUse() const { return rte_mempool_in_use_count(pool_); }
+
+uint32_t Port::MbufsInCaches() const {
+  if (pool_->cache_size == 0) return 0;
+  uint32_t n = 0;
+  for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; ++lcore) n += pool_->local_cache[lcore].len;
+  return n;  // a racy sum of other threads' fields: a gauge, read for stats only
+}
 
 uint64_t Port::RxNoMbuf() const {
   rte_eth_stats st{};

@@ -87,6 +87,9 @@ class Port {
   bool WaitForLink(absl::Duration timeout) const;
   // mbufs of this port's pool currently allocated (in rings, in the stack, in flight).
   uint32_t MbufsInUse() const;
+  // mbufs free but held in the per-lcore caches (not usable by another lcore until the
+  // owner frees past its flush threshold or exits); counted as free by MbufsInUse().
+  uint32_t MbufsInCaches() const;
   // The PMD's extended statistics, passed through.
   std::vector<std::pair<std::string, uint64_t>> XStats() const;
   // RX refill failures counted by the PMD (the pool was exhausted): rte_eth_stats.rx_nombuf.

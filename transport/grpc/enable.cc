@@ -172,6 +172,7 @@ void AddPortStats(StatsBuilder& b, Stack& stack) {
     b.gauge(p + "tx_backlog", q.tx_backlog);
     b.gauge(p + "mempool_in_use", q.mempool_in_use);
     b.gauge(p + "mempool_size", q.mempool_size);
+    b.gauge(p + "mempool_in_caches", q.mempool_in_caches);
     b.gauge(p + "mac_learned", q.mac_learned);
     b.add(p + "fault_drops", q.fault_drops);
     b.add(p + "fault_reorders", q.fault_reorders);

@@ -52,7 +52,8 @@ absl::Status Enable(const Options& options);
 // The process's counters, by name (any thread, after Enable()):
 //   port<i>.<counter>     DPDK, per port: rx_packets, rx_bytes, rx_drops, rx_bad_cksum,
 //                         rx_nombuf, tx_packets, tx_bytes, tx_retries, tx_drops, tx_nombuf,
-//                         tx_backlog, mempool_in_use, mempool_size, mac_learned,
+//                         tx_backlog, mempool_in_use, mempool_size, mempool_in_caches
+//                         (free mbufs held in per-thread caches), mac_learned,
 //                         fault_drops, fault_reorders (BYPASS_FAULTS)
 //   poll.<counter>        passes over the stack: iterations, idle_iterations, sleeps,
 //                         rx_frames, input_frames, commands, timer_runs, tx_frames;
@@ -71,7 +72,7 @@ absl::Status Enable(const Options& options);
 //                         (routing decisions, engine/router.h: the same on every gRPC
 //                         version), bypass_accepts, bypass_endpoints_open
 // Gauges (a level that goes up and down, not a running count): port<i>.tx_backlog,
-// mempool_in_use, mempool_size, mac_learned; lwip.heap_used, heap_max and pool.<NAME>.used
+// mempool_in_use, mempool_size, mempool_in_caches, mac_learned; lwip.heap_used, heap_max and pool.<NAME>.used
 // and .max; grpc.bypass_endpoints_open.
 struct Stats {
   std::vector<std::pair<std::string, uint64_t>> counters;  // in the order above
