@@ -64,7 +64,10 @@ absl::Status Enable(const Options& options);
 //   lwip.<counter>        tcp_rx, tcp_tx, tcp_drop, tcp_chkerr, tcp_memerr, ip_drop, heap_used,
 //                         heap_max, heap_err, link_drop; pool.<NAME>.used|max|err per memp pool
 //   engine.<counter>      endpoints_opened, endpoints_closed, bytes_read, bytes_written,
-//                         write_stalls, completions_inline, completions_executor
+//                         write_stalls, early_flushes, completions_inline,
+//                         completions_executor, runs_after_callback, runs_executor,
+//                         executor_queued, executor_queued_max (EventEngine::Run closures
+//                         and completions waiting for an executor thread: now, and the peak)
 //   grpc.<counter>        pollset_spins, pollset_spins_kicked, pollset_yields_for_others,
 //                         pollset_not_spun, pollset_kicks_other_worker,
 //                         pollset_kicks_other_pollset (gRPC's pollers on the stack),
@@ -72,8 +75,9 @@ absl::Status Enable(const Options& options);
 //                         (routing decisions, engine/router.h: the same on every gRPC
 //                         version), bypass_accepts, bypass_endpoints_open
 // Gauges (a level that goes up and down, not a running count): port<i>.tx_backlog,
-// mempool_in_use, mempool_size, mempool_in_caches, mac_learned; lwip.heap_used, heap_max and pool.<NAME>.used
-// and .max; grpc.bypass_endpoints_open.
+// mempool_in_use, mempool_size, mempool_in_caches, mac_learned; lwip.heap_used, heap_max and
+// pool.<NAME>.used and .max; engine.executor_queued and executor_queued_max;
+// grpc.bypass_endpoints_open.
 struct Stats {
   std::vector<std::pair<std::string, uint64_t>> counters;  // in the order above
   std::vector<std::string> gauges;                         // the names that are gauges
