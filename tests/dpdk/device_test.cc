@@ -7,11 +7,13 @@
 
 #include <rte_lcore.h>
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/dpdk/ring_pair.h"
@@ -446,53 +448,65 @@ TEST_F(DeviceTest, ThreadsGetAnLcoreIdAndAMempoolCacheAndGiveTheIdBackAtExit) {
   EXPECT_EQ(rte_lcore_id(), main_id);
 }
 
+// `n` threads that each run `body` and then stay alive (holding what they took: an lcore id,
+// a mempool cache) until Release(); the destructor releases and joins them.
+class HeldThreads {
+ public:
+  HeldThreads(int n, absl::AnyInvocable<void()> body) : n_(n), body_(std::move(body)) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this] {
+        body_();
+        absl::MutexLock lock(&mu_);
+        ++arrived_;
+        mu_.Await(absl::Condition(&released_));
+      });
+    }
+  }
+  ~HeldThreads() { Release(); }
+  void WaitAllArrived() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &HeldThreads::AllArrivedLocked));
+  }
+  void Release() {
+    {
+      absl::MutexLock lock(&mu_);
+      released_ = true;
+    }
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  bool AllArrivedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return arrived_ == n_; }
+  const int n_;
+  absl::AnyInvocable<void()> body_;  // run by every thread at once: must be thread-safe
+  absl::Mutex mu_;
+  int arrived_ ABSL_GUARDED_BY(mu_) = 0;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
 TEST_F(DeviceTest, ThreadsBeyondTheCacheLimitWorkWithoutACacheAndAreCounted) {
   const uint64_t without0 = ThreadsWithoutLcore();
   constexpr int kThreads = kMaxCachedThreads + 4;
-  absl::Mutex mu;
-  int registered = 0, arrived = 0;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&] {
-      const bool ok = RegisterThread();
-      absl::MutexLock lock(&mu);
-      registered += ok;
-      ++arrived;
-      mu.Await(absl::Condition(  // hold every id until all threads have tried
-          +[](int* n) { return *n == kThreads; }, &arrived));
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(registered, static_cast<int>(kMaxCachedThreads));
+  std::atomic<int> registered{0};
+  HeldThreads threads(kThreads, [&] { registered += RegisterThread(); });
+  threads.WaitAllArrived();  // every id held until all threads have tried
+  threads.Release();
+  EXPECT_EQ(registered.load(), static_cast<int>(kMaxCachedThreads));
   EXPECT_EQ(ThreadsWithoutLcore() - without0, static_cast<uint64_t>(kThreads - registered));
 }
 
 TEST_F(DeviceTest, ARefusedThreadGetsAnLcoreOnceAnotherThreadExits) {
-  absl::Mutex mu;
-  int holding = 0;
-  bool release = false;
-  std::vector<std::thread> holders;
-  for (uint32_t i = 0; i < kMaxCachedThreads; ++i) {
-    holders.emplace_back([&] {
-      const bool ok = RegisterThread();
-      absl::MutexLock lock(&mu);
-      holding += ok;
-      mu.Await(absl::Condition(&release));
-    });
-  }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](int* n) { return *n == static_cast<int>(kMaxCachedThreads); }, &holding));
-  }
+  std::atomic<int> holding{0};
+  HeldThreads holders(kMaxCachedThreads, [&] { holding += RegisterThread(); });
+  holders.WaitAllArrived();
+  ASSERT_EQ(holding.load(), static_cast<int>(kMaxCachedThreads));
   bool first = true, later = false;
   std::thread late([&] {
     first = RegisterThread();
-    {
-      absl::MutexLock lock(&mu);
-      release = true;
-    }
-    for (auto& t : holders) t.join();
+    holders.Release();
     later = RegisterThread();
   });
   late.join();
@@ -506,34 +520,18 @@ TEST_F(DeviceTest, ThreadsThatExitGiveTheirCachedMbufsBackToThePool) {
   ASSERT_GT(pool->cache_size, 0u) << "the default port's pool has per-lcore caches";
   const uint32_t before = port_->MbufsInCaches();
   constexpr int kThreads = kMaxCachedThreads;
-  absl::Mutex mu;
-  int arrived = 0;
-  bool release = false;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&] {
-      ASSERT_TRUE(RegisterThread());
-      // Take a cache's worth and give it back: the frees stay in this thread's cache.
-      std::vector<rte_mbuf*> got(pool->cache_size);
-      ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool, got.data(), got.size()), 0);
-      for (rte_mbuf* m : got) rte_pktmbuf_free(m);
-      absl::MutexLock lock(&mu);
-      ++arrived;
-      mu.Await(absl::Condition(&release));
-    });
-  }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* n) { return *n == kThreads; }, &arrived));
-  }
+  HeldThreads threads(kThreads, [&] {
+    ASSERT_TRUE(RegisterThread());
+    // Take a cache's worth and give it back: the frees stay in this thread's cache.
+    std::vector<rte_mbuf*> got(pool->cache_size);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool, got.data(), got.size()), 0);
+    for (rte_mbuf* m : got) rte_pktmbuf_free(m);
+  });
+  threads.WaitAllArrived();
   const uint32_t held = port_->MbufsInCaches() - before;
   EXPECT_GE(held, static_cast<uint32_t>(kThreads)) << "each live thread keeps some of its frees";
   EXPECT_LE(held, port_->pool_size() / 4) << "all caches together hold a bounded share";
-  {
-    absl::MutexLock lock(&mu);
-    release = true;
-  }
-  for (auto& t : threads) t.join();
+  threads.Release();
   // Seen without the flush at exit: a sync server's short-lived threads left 17 081 of
   // 18 432 mbufs in dead threads' caches, and TX failed on every frame.
   EXPECT_EQ(port_->MbufsInCaches(), before) << "exited threads flushed their caches";
