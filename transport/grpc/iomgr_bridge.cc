@@ -223,9 +223,6 @@ bool ClientCancelConnect(int64_t handle) {
   return grpc_posix_tcp_client_vtable.cancel_connect(handle);
 }
 
-// A global because gRPC takes the vtable by pointer for the process (grpc_set_tcp_client_impl).
-grpc_tcp_client_vtable g_client_vtable = {ClientConnect, ClientCancelConnect};
-
 // ---- server -------------------------------------------------------------------------------
 // A bridge server holds a posix server for kernel addresses and, when a bypass address is
 // added, an EventEngine listener. Accepts from either reach gRPC as coming from the bridge
@@ -425,13 +422,6 @@ void ServerUnref(grpc_tcp_server* server) {
   grpc_posix_tcp_server_vtable.unref(s->posix);
 }
 
-// A global because gRPC takes the vtable by pointer for the process (grpc_set_tcp_server_impl).
-grpc_tcp_server_vtable g_server_vtable = {
-    ServerCreate,      ServerStart,    ServerAddPort,
-    ServerCreateFdHandler, ServerPortFdCount, ServerPortFd,
-    ServerRef,         ServerShutdownStartingAdd, ServerUnref,
-    ServerShutdownListeners};
-
 }  // namespace
 
 void InstallIomgrBridge(engine::EngineCore* core) {
@@ -442,8 +432,15 @@ void InstallIomgrBridge(engine::EngineCore* core) {
     CallbackScope scope;
     fn();
   });
-  grpc_set_tcp_client_impl(&g_client_vtable);
-  grpc_set_tcp_server_impl(&g_server_vtable);
+  // gRPC keeps the vtables by pointer for the process: static storage, set up here only.
+  static grpc_tcp_client_vtable client = {ClientConnect, ClientCancelConnect};
+  static grpc_tcp_server_vtable server = {
+      ServerCreate,      ServerStart,    ServerAddPort,
+      ServerCreateFdHandler, ServerPortFdCount, ServerPortFd,
+      ServerRef,         ServerShutdownStartingAdd, ServerUnref,
+      ServerShutdownListeners};
+  grpc_set_tcp_client_impl(&client);
+  grpc_set_tcp_server_impl(&server);
 }
 
 BridgeStats GetBridgeStats() {
