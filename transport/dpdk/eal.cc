@@ -122,20 +122,21 @@ bool RegisterThread() {
   while (n < kMaxCachedThreads &&
          !g_eal.registered.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
   }
-  const bool claimed = n < kMaxCachedThreads;
-  if (claimed && EalStarted()) {
-    absl::MutexLock lock(&g_eal.lcore_mu);
-    if (rte_thread_register() == 0) {
-      t.state = ThreadLcore::kRegistered;
-      return true;
+  if (n < kMaxCachedThreads) {  // claimed
+    if (EalStarted()) {
+      absl::MutexLock lock(&g_eal.lcore_mu);
+      if (rte_thread_register() == 0) {
+        t.state = ThreadLcore::kRegistered;
+        return true;
+      }
     }
+    g_eal.registered.fetch_sub(1, std::memory_order_relaxed);
   }
-  if (claimed) g_eal.registered.fetch_sub(1, std::memory_order_relaxed);
+  // A refused thread asks again on every turn it takes: only the atomic above, no lock.
+  if (t.state == ThreadLcore::kRefused) return false;
   if (!EalStarted()) return false;  // not remembered: EAL may start later
-  if (t.state == ThreadLcore::kUnknown) {
-    t.state = ThreadLcore::kRefused;  // counted once; tried again on later calls
-    g_eal.without_lcore.fetch_add(1, std::memory_order_relaxed);
-  }
+  t.state = ThreadLcore::kRefused;  // counted once; tried again on later calls
+  g_eal.without_lcore.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
 

@@ -38,7 +38,6 @@ void Executor::Run(absl::AnyInvocable<void()> fn) {
     if (!stopped_) {
       queue_.push_back(std::move(fn));
       queued_.fetch_add(1, std::memory_order_release);
-      queue_len_.store(queue_.size(), std::memory_order_relaxed);
       if (queue_.size() > queue_max_.load(std::memory_order_relaxed)) {
         queue_max_.store(queue_.size(), std::memory_order_relaxed);
       }
@@ -73,7 +72,6 @@ void Executor::Loop() {
       fn = std::move(queue_.front());
       queue_.pop_front();
       queued_.fetch_sub(1, std::memory_order_relaxed);
-      queue_len_.store(queue_.size(), std::memory_order_relaxed);
     }
     fn();
   }

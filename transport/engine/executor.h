@@ -30,8 +30,9 @@ class Executor {
   void Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
   // True on one of this executor's threads.
   static bool OnExecutorThread();
-  // Closures queued and not yet started now, and the most there have been (any thread).
-  size_t QueuedNow() const { return queue_len_.load(std::memory_order_relaxed); }
+  // Closures queued and not yet started now (+1 while stopping), and the most there have
+  // been (any thread; for stats).
+  size_t QueuedNow() const { return queued_.load(std::memory_order_relaxed); }
   size_t QueuedMax() const { return queue_max_.load(std::memory_order_relaxed); }
 
  private:
@@ -41,7 +42,7 @@ class Executor {
   absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);
   std::atomic<size_t> queued_{0};  // queue_.size() (+1 while stopping), read without mu_
-  std::atomic<size_t> queue_len_{0}, queue_max_{0};  // for stats: written under mu_
+  std::atomic<size_t> queue_max_{0};  // the peak of queue_.size(), for stats: written under mu_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int idling_ ABSL_GUARDED_BY(mu_) = 0;  // workers inside the idle hook
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

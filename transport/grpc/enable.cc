@@ -107,7 +107,7 @@ absl::Status Enable(const Options& options) {
   // wake-ups, reactors' OnDone) run on that thread once they return, the background poller
   // included. Without it the background poller parsed every request it read and handed the
   // handlers to the executor: under h2load 256 x 100 the executor's queue held 20 000-28 700
-  // closures, each a call that h2load had not been answered yet, and the server's RSS reached
+  // closures, each holding a call and its arena, and the server's RSS reached
   // 1 GiB (gRPC 1.83, callback server). Now what a pass reads is answered before the next.
   c->stack().SetScope([c](absl::FunctionRef<void()> pass) {
     engine::EngineCore::PollingScope scope(c);
