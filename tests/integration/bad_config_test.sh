@@ -28,6 +28,7 @@ expect_error "^tcp_echo: BYPASS_IP6: 'fd00::zz/64' is not an IPv6 address/prefix
 expect_error "^tcp_echo: BYPASS_GW: 'gateway' is not an IPv4 address" BYPASS_GW=gateway
 expect_error "^tcp_echo: BYPASS_MTU: '20000' is not a number in range \(expected 576..9000\)" BYPASS_MTU=20000
 expect_error "^tcp_echo: BYPASS_VLAN: '5000' is not a number in range" BYPASS_VLAN=5000
+expect_error "^tcp_echo: BYPASS_DESCRIPTORS: '40000' is not a number in range \(expected 64..32768\)" BYPASS_DESCRIPTORS=40000
 expect_error "^tcp_echo: BYPASS_IDLE: 'sometimes' is not an idle mode" BYPASS_IDLE=sometimes
 expect_error "^tcp_echo: BYPASS_PORTS: 'zero' is not a list of DPDK port ids" BYPASS_PORTS=zero
 expect_error "^tcp_echo: BYPASS_PORTS: DPDK port 7 does not exist \(1 ports: 0 net_ring0\)" BYPASS_PORTS=7

@@ -34,6 +34,12 @@ pass "kernel pings the bypass stack over IPv4"
 ip netns exec "$NS" ping -6 -c 3 -i 0.2 -W 2 fd00:77::2 >"$TMP/ping6.log" || fail "IPv6 ping"
 pass "kernel pings the bypass stack over IPv6"
 
+# net_tap's RX ring is the tap interface's kernel queue: the port sizes it to its RX
+# descriptors (BYPASS_DESCRIPTORS, default 1024), where the kernel would keep 1000 frames.
+qlen=$(ip netns exec "$NS" cat /sys/class/net/bpt0/tx_queue_len)
+[[ $qlen == 1024 ]] || fail "tap queue $qlen frames, expected the port's 1024 RX descriptors"
+pass "the tap's kernel queue is the port's RX ring: 1024 frames"
+
 request_stats "$ECHO_PID" "$TMP/echo1500.log"
 base_mbufs=$(stat_of "$TMP/echo1500.log" port0_mempool_in_use)
 base_heap=$(stat_of "$TMP/echo1500.log" heap_used)
@@ -72,7 +78,10 @@ else want_tx='tx_ip_cksum=0 tx_tcp_cksum=0'; fi
 grep -q "offloads: $want_tx rx_cksum=1" "$TMP/echo1500.log" ||
   fail "expected net_tap to offload checksums: $(grep 'grpc-bypass: port' "$TMP/echo1500.log")"
 ip netns del "$NS"; make_ns tapsw
-start_echo 1500 "$TMP/echo_sw.log" BYPASS_OFFLOADS=0
+start_echo 1500 "$TMP/echo_sw.log" BYPASS_OFFLOADS=0 BYPASS_DESCRIPTORS=8192
+qlen=$(ip netns exec "$NS" cat /sys/class/net/bpt0/tx_queue_len)
+[[ $qlen == 8192 ]] || fail "BYPASS_DESCRIPTORS=8192: tap queue $qlen frames"
+pass "BYPASS_DESCRIPTORS=8192 sizes the tap's queue to 8192 frames"
 grep -q 'offloads: tx_ip_cksum=0 tx_tcp_cksum=0 rx_cksum=0' "$TMP/echo_sw.log" || fail "offloads not off"
 ip netns exec "$NS" "$PY" "$PEER" bulk 198.18.0.2 7 $((4 << 20)) || fail "bulk echo, software checksums"
 pass "4 MiB echoed with checksum offload (above) and with software checksums (BYPASS_OFFLOADS=0)"

@@ -11,8 +11,16 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -280,12 +288,28 @@ absl::Status Port::ConfigureAndStart(const rte_eth_dev_info& info, rte_eth_conf&
     rc = rte_eth_tx_queue_setup(pid, q, nb_tx, socket, &txconf);
     if (rc != 0) return Error(absl::StrCat("TX queue ", q, " setup failed"), rc);
   }
+  SizeTapQueue(info, nb_rx);
   rc = rte_eth_macaddr_get(pid, &mac_);
   if (rc != 0) return Error("cannot read MAC address", rc);
   rc = rte_eth_dev_start(pid);
   if (rc != 0) return Error("start failed", rc);
   started_ = true;
   return absl::OkStatus();
+}
+
+void Port::SizeTapQueue(const rte_eth_dev_info& info, uint16_t nb_rx) {
+  if (std::string_view(info.driver_name) != "net_tap" || info.if_index == 0) return;
+  ifreq ifr{};
+  if (if_indextoname(info.if_index, ifr.ifr_name) == nullptr) return;
+  ifr.ifr_qlen = nb_rx;
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl(fd, SIOCSIFTXQLEN, &ifr) != 0) {
+    std::fprintf(stderr,
+                 "grpc-bypass: port %u (%s): cannot set %s's queue to %u frames (%s); it "
+                 "keeps the kernel's\n",
+                 config_.port_id, name_.c_str(), ifr.ifr_name, nb_rx, std::strerror(errno));
+  }
+  if (fd >= 0) close(fd);
 }
 
 void Port::OpenRxInterrupts() {

@@ -119,6 +119,10 @@ class Port {
   absl::Status CreatePool(uint16_t data_room);
   absl::Status ConfigureAndStart(const rte_eth_dev_info& info, rte_eth_conf& conf);
   void OpenRxInterrupts();  // rx_intr_fds_, where the PMD has them
+  // net_tap's RX ring is the kernel interface's queue (its txqueuelen, 1000 by default), not
+  // the descriptors asked for: sets that queue to nb_rx frames. One line on stderr if the
+  // kernel refuses (no CAP_NET_ADMIN); the port keeps working with the kernel's queue.
+  void SizeTapQueue(const rte_eth_dev_info& info, uint16_t nb_rx);
   absl::Status Error(absl::string_view what, int rc) const;  // one line, with rte_strerror
 
   PortConfig config_;

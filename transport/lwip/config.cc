@@ -18,7 +18,7 @@ ABSL_FLAG(std::string, bypass_ports, "", "DPDK port ids, e.g. 0 or 0,1 (BYPASS_P
 ABSL_FLAG(std::string, bypass_vlan, "", "VLAN id 1..4094 (BYPASS_VLAN)");
 ABSL_FLAG(std::string, bypass_mtu, "", "IP MTU 576..9000 (BYPASS_MTU)");
 ABSL_FLAG(std::string, bypass_faults, "", "drop=P,reorder=P,seed=N,tx_limit=N: fault injection for tests (BYPASS_FAULTS)");
-ABSL_FLAG(std::string, bypass_descriptors, "", "RX and TX ring size, 64..4096 (BYPASS_DESCRIPTORS)");
+ABSL_FLAG(std::string, bypass_descriptors, "", "RX and TX ring size, 64..32768 (BYPASS_DESCRIPTORS)");
 ABSL_FLAG(std::string, bypass_idle, "", "poll | spin | backoff[:SPIN_US:SLEEP_US] (BYPASS_IDLE)");
 ABSL_FLAG(std::string, bypass_poll_us, "", "microseconds a poller spins before blocking (BYPASS_POLL_US)");
 ABSL_FLAG(std::string, bypass_mbufs, "", "mbufs per port beyond the rings (BYPASS_MBUFS)");
@@ -220,7 +220,7 @@ absl::StatusOr<StackConfig> StackConfigFromEnvironment() {
     c.faults = *f;
   }
   if (auto v = Lookup("BYPASS_DESCRIPTORS", FLAGS_bypass_descriptors)) {
-    absl::StatusOr<uint32_t> n = ParseUint("BYPASS_DESCRIPTORS", *v, 64, 4096);
+    absl::StatusOr<uint32_t> n = ParseUint("BYPASS_DESCRIPTORS", *v, 64, 32768);
     if (!n.ok()) return n.status();
     c.descriptors = static_cast<uint16_t>(*n);
   }

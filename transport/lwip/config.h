@@ -63,7 +63,7 @@ struct StackConfig {
   uint16_t mtu = 1500;              // BYPASS_MTU (576..9000)
   IdleConfig idle;                  // BYPASS_IDLE, BYPASS_POLL_US
   uint32_t mbufs = 16384;           // BYPASS_MBUFS: mbufs per port beyond the rings
-  uint16_t descriptors = 1024;      // BYPASS_DESCRIPTORS: RX and TX ring size (64..4096)
+  uint16_t descriptors = 1024;      // BYPASS_DESCRIPTORS: RX and TX ring size (64..32768)
   bool offloads = true;             // BYPASS_OFFLOADS=0 forces software checksums
   FaultConfig faults;               // BYPASS_FAULTS (tests only)
 };
