@@ -130,6 +130,7 @@ uint16_t Device::Receive(rte_mbuf** out, uint16_t max) {
   for (uint16_t i = 0; i < ports_.size() && n < max; ++i) {
     PerPort& pp = *ports_[i];
     const uint16_t want = std::min<uint16_t>(kBurst, max - n);
+    pp.port->KickRx();
     const uint16_t got = rte_eth_rx_burst(pp.port->id(), config_.queue, out + n, want);
     uint16_t kept = 0;
     for (uint16_t j = 0; j < got; ++j) {

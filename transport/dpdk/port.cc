@@ -11,7 +11,9 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -115,6 +117,7 @@ absl::Status Port::Init() {
   if (absl::Status st = CreatePool(data_room); !st.ok()) return st;
   if (absl::Status st = ConfigureAndStart(info, conf); !st.ok()) return st;
   if (conf.intr_conf.rxq) OpenRxInterrupts();
+  if (std::string_view(info.driver_name) == "net_tap") TakeOverTapSignal();
   if (offloads_.vlan_filter) {
     if (rte_eth_dev_vlan_filter(pid, config_.vlan, 1) != 0) offloads_.vlan_filter = false;
   }
@@ -310,6 +313,23 @@ void Port::SizeTapQueue(const rte_eth_dev_info& info, uint16_t nb_rx) {
                  config_.port_id, name_.c_str(), ifr.ifr_name, nb_rx, std::strerror(errno));
   }
   if (fd >= 0) close(fd);
+}
+
+void Port::TakeOverTapSignal() {
+  // The queue fds are the RX interrupt fds; each raises F_GETSIG's signal per frame.
+  if (rx_intr_fds_.empty()) return;
+  const int sig = fcntl(rx_intr_fds_[0], F_GETSIG);
+  struct sigaction sa {};
+  if (sig <= 0 || sigaction(sig, nullptr, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) != 0 ||
+      sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN) {
+    return;  // not the layout this expects: the signal stays on
+  }
+  rx_kick_ = sa.sa_handler;
+  rx_kick_signal_ = sig;
+  for (const int fd : rx_intr_fds_) {
+    const int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_ASYNC);
+  }
 }
 
 void Port::OpenRxInterrupts() {

@@ -101,6 +101,15 @@ class Port {
   const std::vector<int>& RxInterruptFds() const { return rx_intr_fds_; }
   void ArmRxInterrupts(bool on);  // the thread that polls the port
 
+  // Call before each rx_burst (the thread that polls the port). net_tap's rx_burst reads its
+  // queue only after the real-time signal its fd raises for every frame (F_SETSIG) bumped
+  // the PMD's trigger; a signal per frame wakes a sleeping thread and preempts the one that
+  // runs gRPC. On net_tap the port turns that signal off (O_ASYNC) and this calls the PMD's
+  // handler instead; elsewhere it does nothing.
+  void KickRx() const {
+    if (rx_kick_ != nullptr) rx_kick_(rx_kick_signal_);
+  }
+
   // Names of all ports, for error messages ("0 net_tap0, 1 net_memif0").
   static std::string DescribeAllPorts();
 
@@ -123,6 +132,7 @@ class Port {
   // the descriptors asked for: sets that queue to nb_rx frames. One line on stderr if the
   // kernel refuses (no CAP_NET_ADMIN); the port keeps working with the kernel's queue.
   void SizeTapQueue(const rte_eth_dev_info& info, uint16_t nb_rx);
+  void TakeOverTapSignal();  // rx_kick_: see KickRx
   absl::Status Error(absl::string_view what, int rc) const;  // one line, with rte_strerror
 
   PortConfig config_;
@@ -133,6 +143,8 @@ class Port {
   rte_ether_addr mac_{};
   bool started_ = false;
   std::vector<int> rx_intr_fds_;
+  void (*rx_kick_)(int) = nullptr;  // net_tap's RX signal handler, called by KickRx
+  int rx_kick_signal_ = 0;
 };
 
 }  // namespace grpc_bypass::dpdk
