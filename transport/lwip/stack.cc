@@ -83,8 +83,9 @@ std::vector<bool> RtSignalsWithHandlers() {
 
 absl::Status Stack::Init() {
   // net_tap signals received frames with a real-time signal it picks at start (its RX reads
-  // a queue only after one). The signals DPDK installs handlers for go to the background
-  // poller only: blocked in the calling thread and every thread created from it afterwards
+  // a queue only after one); its ports turn that signal off and call the handler themselves
+  // (dpdk::Port::KickRx), but a PMD's signal may still come (another PMD, the keep-alive fd).
+  // The signals DPDK installs handlers for go to the background poller only: blocked in the calling thread and every thread created from it afterwards
   // (gRPC's, the application's), so their blocking calls are not interrupted (EINTR), and a
   // thread parked where a signal cannot be handled (ThreadSanitizer delivers signals only at
   // intercepted calls) cannot hold a frame back.
@@ -408,9 +409,9 @@ void Stack::Background() {
     }
     const uint32_t work = Poll();
     background_passes_.Inc();
-    // An RX interrupt fd that is readable while rx_burst finds nothing (net_tap reads its
-    // queue only after the SIGIO that follows a frame, and under ThreadSanitizer signals
-    // arrive late): sleep once instead of waking on the same fd again at once.
+    // An RX interrupt fd that is readable while rx_burst finds nothing (a frame the device
+    // dropped, or a PMD that reads its queue only after a signal that has not come yet):
+    // sleep once instead of waking on the same fd again at once.
     if (interrupt_pending && work == 0) interrupt_unanswered = true;
     interrupt_pending = false;
     if (watch.watched && work > 0) {
