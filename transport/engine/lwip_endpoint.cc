@@ -325,8 +325,21 @@ bool EndpointImpl::WriteSome() {
     write_off_ += n;
     core_->counters().bytes_written.Add(n);
   }
-  if (wrote) tcp_output(pcb_);
+  if (wrote) Output();
   return write_slice_ >= sb->count;
+}
+
+void EndpointImpl::Output() {
+  if (!core_->stack().Corking()) {
+    tcp_output(pcb_);
+    return;
+  }
+  if (corked_) return;  // already kept for this batch's end
+  corked_ = true;
+  core_->stack().Cork([self = shared_from_this()]() BYPASS_REQUIRES_TOKEN {
+    self->corked_ = false;
+    if (self->pcb_ != nullptr) tcp_output(self->pcb_);
+  });
 }
 
 void EndpointImpl::Fail(absl::Status status) {

@@ -71,6 +71,9 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   void PumpWrite() BYPASS_REQUIRES_TOKEN;
   // Hands write_buf_ to lwIP as far as it takes it; true when all is taken.
   bool WriteSome() BYPASS_REQUIRES_TOKEN;
+  // tcp_output now, or at the end of this thread's batch (Stack::Cork): the answers one
+  // batch writes to this connection then leave together.
+  void Output() BYPASS_REQUIRES_TOKEN;
   // Completes pending operations, detaches from lwIP.
   void Fail(absl::Status status) BYPASS_REQUIRES_TOKEN;
   void Detach(bool close) BYPASS_REQUIRES_TOKEN;
@@ -86,6 +89,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   ResolvedAddress peer_, local_;  // set by Adopt, then read-only
 
   tcp_pcb* pcb_ ABSL_GUARDED_BY(stack_token) = nullptr;
+  bool corked_ ABSL_GUARDED_BY(stack_token) = false;  // its output waits in Stack::Cork
   // Held while lwIP points at us.
   std::shared_ptr<EndpointImpl> self_ ABSL_GUARDED_BY(stack_token);
   // Detach() aborted the pcb (lwIP callbacks: ERR_ABRT).

@@ -209,6 +209,7 @@ void AddPollStats(StatsBuilder& b, Stack& stack) {
   b.add("poll.run_posted", ps.posted_runs);
   b.add("poll.completions_run_by_poller", ps.deferred_run);
   b.add("poll.threads_without_lcore", ps.threads_without_lcore);
+  b.add("poll.corked_output", ps.corked_output);
 }
 
 void AddLwipStats(StatsBuilder& b, Stack& stack) {

@@ -37,6 +37,8 @@ struct Lwip {
   bool initialised = false;  // lwip_init once per process (by the first Stack's poller)
 };
 Lwip g_lwip;
+// Inside Stack::Poll() on this thread: writers may cork their output (Stack::Cork).
+thread_local bool t_in_batch = false;
 
 }  // namespace
 
@@ -241,6 +243,7 @@ void Stack::RunAfterTurn(absl::AnyInvocable<void()> fn) { deferred_.push_back(st
 
 uint32_t Stack::Poll() {
   uint32_t work = 0;
+  Batch batch(this);
   InScope([&] {
     if (!TryTakeToken()) return;
     if (!stopped_) work = PassLocked();
@@ -249,6 +252,33 @@ uint32_t Stack::Poll() {
     RunCompletions(std::move(done), After::kHere);
   });
   return work;
+}
+
+Stack::Batch::Batch(Stack* stack) : stack_(stack), outer_(t_in_batch) { t_in_batch = true; }
+
+Stack::Batch::~Batch() {
+  t_in_batch = outer_;
+  if (outer_ || !stack_->has_corked_.load(std::memory_order_acquire)) return;
+  // The batch's end: what its writers corked goes out now (here, or in the holder's next
+  // command stage when another thread has the token).
+  stack_->RunHereOrQueue([s = stack_]() BYPASS_REQUIRES_TOKEN { s->OutputCorked(); });
+}
+
+bool Stack::Corking() const { return t_in_batch; }
+
+void Stack::Cork(absl::AnyInvocable<void()> fn) {
+  corked_.push_back(std::move(fn));
+  has_corked_.store(true, std::memory_order_release);
+}
+
+uint32_t Stack::OutputCorked() {
+  if (corked_.empty()) return 0;
+  std::vector<absl::AnyInvocable<void()>> fns;
+  fns.swap(corked_);
+  has_corked_.store(false, std::memory_order_release);
+  for (auto& fn : fns) fn();
+  corked_output_.Add(fns.size());
+  return static_cast<uint32_t>(fns.size());
 }
 
 Stack::Turn Stack::TryTurn(absl::FunctionRef<void()> fn, After after) {
@@ -602,6 +632,8 @@ uint32_t Stack::TimerStage() {
 }
 
 uint32_t Stack::TxStage() {
+  // Output corked by batches that have ended, or by this one when it is not a batch's turn.
+  if (!t_in_batch) OutputCorked();
   // Packets to our own address first (they may answer with more: a few rounds at most).
   uint32_t looped = 0;
   for (int round = 0; round < 4 && netif_->raw()->loop_first != nullptr; ++round) {
@@ -637,7 +669,8 @@ PollStats Stack::poll_stats() const {
                    wakeups_.load(std::memory_order_relaxed),
                    takeovers_.load(std::memory_order_relaxed),
                    watch_sleeps_.Get(),
-                   dpdk::ThreadsWithoutLcore()};
+                   dpdk::ThreadsWithoutLcore(),
+                   corked_output_.Get()};
 }
 
 uint32_t LwipStats::Used(const std::string& pool) const {

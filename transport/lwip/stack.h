@@ -52,6 +52,7 @@ struct PollStats {
   uint64_t takeovers;         // frames found waiting after a spinner left and did not return
   uint64_t watch_sleeps;      // the background poller's sleeps while another thread spins
   uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
+  uint64_t corked_output = 0;  // connections whose output waited for their batch's end (Cork)
 };
 
 // lwIP's own counters (memp pools, the heap, protocols) and the netif's, read in one turn.
@@ -131,6 +132,30 @@ class Stack {
   // True on the thread that holds the token now.
   bool HoldsToken() const { return stack_token.HeldHere(); }
 
+  // Output held to the end of a batch. Inside Poll() on this thread (its pass, the
+  // completions the pass produced and its scope), a writer may leave its TCP output for the
+  // batch's end: Cork(fn) keeps `fn` (which calls tcp_output for one connection), and the
+  // batch's end runs every kept `fn`, as does any TX stage taken outside a batch. So the
+  // answers a batch writes to one connection leave as one segment instead of one each.
+  // Corking(): whether this thread is inside such a batch (else output at once).
+  bool Corking() const;
+  void Cork(absl::AnyInvocable<void()> fn) BYPASS_REQUIRES_TOKEN;
+  // A batch on this thread: Poll() makes one; a caller that runs more of what a pass
+  // produced after Poll() returns (an outer scope that drains queued closures) makes the
+  // batch span that too. Nested batches belong to the outermost, whose end outputs what was
+  // corked (here, or in the token holder's next command stage).
+  class Batch {
+   public:
+    explicit Batch(Stack* stack);
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    Stack* stack_;
+    bool outer_;
+  };
+
   // Where After::kOffload completions go (an executor). Set once, before traffic; until
   // then they run here.
   using Offload = absl::AnyInvocable<void(absl::AnyInvocable<void()>)>;
@@ -180,6 +205,7 @@ class Stack {
   uint32_t CommandStage() BYPASS_REQUIRES_TOKEN ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t TimerStage() BYPASS_REQUIRES_TOKEN;
   uint32_t TxStage() BYPASS_REQUIRES_TOKEN;
+  uint32_t OutputCorked() BYPASS_REQUIRES_TOKEN;  // runs what Cork() kept; returns how many
   bool TryTakeToken() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true, stack_token);
   void TakeToken() ABSL_EXCLUSIVE_LOCK_FUNCTION(stack_token);
   // Callbacks to run after a pass (RunAfterTurn). Inline storage: a pass usually completes
@@ -220,6 +246,8 @@ class Stack {
   uint32_t last_ms_ ABSL_GUARDED_BY(stack_token) = 0;
   uint64_t next_slow_tick_ ABSL_GUARDED_BY(stack_token) = 0;  // TSC of the next link check
   std::vector<absl::AnyInvocable<void()>> running_ ABSL_GUARDED_BY(stack_token);
+  std::vector<absl::AnyInvocable<void()>> corked_ ABSL_GUARDED_BY(stack_token);
+  std::atomic<bool> has_corked_{false};  // corked_ is not empty (read without the token)
   Completions deferred_ ABSL_GUARDED_BY(stack_token);
   bool offload_turn_ ABSL_GUARDED_BY(stack_token) = false;  // this turn's After::kOffload
   std::atomic<Offload*> offload_{nullptr};  // set once, never freed (lives with the process)
@@ -240,7 +268,7 @@ class Stack {
   std::atomic<Scope*> scope_{nullptr};    // set once, never freed (lives with the process)
 
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
-      timer_runs_, tx_frames_, background_passes_, watch_sleeps_;
+      timer_runs_, tx_frames_, background_passes_, watch_sleeps_, corked_output_;
   std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0},
       spin_passes_{0}, wakeups_{0}, takeovers_{0};
 };
