@@ -93,9 +93,7 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
     uint32_t work;
     {
       // chttp2 and the completion queue on this thread; EventEngine::Run closures they post
-      // (Party wake-ups) too, after the flush, and what those put on the ExecCtx. One batch
-      // (Stack::Batch) over all of it: what they write to a connection leaves together.
-      Stack::Batch batch(&stack);
+      // (Party wake-ups) too, after the flush, and what those put on the ExecCtx.
       engine::EngineCore::PollingScope scope(core);
       work = stack.Poll();
       if (work > 0) {

@@ -37,7 +37,7 @@ struct Lwip {
   bool initialised = false;  // lwip_init once per process (by the first Stack's poller)
 };
 Lwip g_lwip;
-// Inside Stack::Poll() on this thread: writers may cork their output (Stack::Cork).
+// Inside a Stack::Batch on this thread: writers may cork their output (Stack::Cork).
 thread_local bool t_in_batch = false;
 
 }  // namespace
@@ -243,7 +243,6 @@ void Stack::RunAfterTurn(absl::AnyInvocable<void()> fn) { deferred_.push_back(st
 
 uint32_t Stack::Poll() {
   uint32_t work = 0;
-  Batch batch(this);
   InScope([&] {
     if (!TryTakeToken()) return;
     if (!stopped_) work = PassLocked();
