@@ -454,6 +454,53 @@ TEST(LwipEngine, BulkWriteSendsFramesAsItCopiesWithoutShortSegments) {
   EXPECT_GE(g_core->counters().early_flushes.Get() - flushes0, kBytes / (64 * 1024) - 1);
 }
 
+// Inside a batch (an executor thread's poll and the handlers it ran, Stack::Batch), what is
+// written to one connection leaves together at the batch's end: 20 writes of 64 B are one
+// segment (or two, if the background poller's TX stage took some early); outside a batch
+// each write goes out at once.
+TEST(LwipEngine, WritesInsideABatchLeaveTogetherAtItsEnd) {
+  LwipEventEngine ee(g_core);
+  KernelServer server(/*close_after=*/0, /*never_read=*/false, "198.18.0.1", /*discard=*/true);
+  auto ep = ConnectOrDie(ee, "198.18.0.1", server.port());
+  ASSERT_NE(ep, nullptr);
+  auto frames = [] { return g_core->stack().device().Stats()[0].tx_packets; };
+  auto wait_received = [&](size_t n) {
+    for (int i = 0; i < 500 && server.received() < n; ++i) absl::SleepFor(absl::Milliseconds(10));
+    return server.received();
+  };
+  constexpr int kWrites = 20;
+  constexpr size_t kBytes = 64 * kWrites;
+  const uint64_t corked0 = g_core->stack().poll_stats().corked_output;
+  // The writes in one turn of this thread, so that no other poller's TX stage (which outputs
+  // what is corked) comes between them, as the handlers of one poll write.
+  std::vector<SliceBuffer> bufs(kWrites);
+  std::atomic<int> written{0};
+  uint64_t f0 = frames();
+  {
+    grpc_bypass::Stack::Batch batch(&g_core->stack());
+    auto write_all = [&] {
+      for (int i = 0; i < kWrites; ++i) {
+        bufs[i].Append(Slice::FromCopiedString(Pattern(64, i)));
+        StartWrite(ep.get(), [&](absl::Status st) { EXPECT_TRUE(st.ok()) << st; ++written; },
+                   &bufs[i]);
+      }
+    };
+    while (!g_core->stack().RunHereIfFree(write_all)) std::this_thread::yield();
+  }
+  ASSERT_EQ(wait_received(kBytes), kBytes) << "corked writes must leave at the batch's end";
+  for (int i = 0; i < 500 && written < kWrites; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(written, kWrites);
+  const uint64_t batched = frames() - f0;
+  EXPECT_LE(batched, 2u) << "frames for " << kWrites << " writes inside one batch";
+  EXPECT_GT(g_core->stack().poll_stats().corked_output, corked0);
+  f0 = frames();
+  for (int i = 0; i < kWrites; ++i) ASSERT_TRUE(WriteAll(ep.get(), Pattern(64, i)).ok());
+  ASSERT_EQ(wait_received(2 * kBytes), 2 * kBytes);
+  EXPECT_GE(frames() - f0, static_cast<uint64_t>(kWrites)) << "outside a batch: one frame a write";
+  std::printf("20 writes of 64 B: %llu frames in a batch, %llu outside\n",
+              static_cast<unsigned long long>(batched), static_cast<unsigned long long>(frames() - f0));
+}
+
 // Run to completion for EventEngine users (gRPC >= 1.60, the conformance suite): an executor
 // thread with nothing to run polls the stack (one spinner at a time, up to BYPASS_POLL_US after
 // its last work) and runs the completions its passes produce, instead of leaving the frames to
