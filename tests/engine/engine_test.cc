@@ -498,7 +498,8 @@ TEST(LwipEngine, WritesInsideABatchLeaveTogetherAtItsEnd) {
   ASSERT_EQ(wait_received(2 * kBytes), 2 * kBytes);
   EXPECT_GE(frames() - f0, static_cast<uint64_t>(kWrites)) << "outside a batch: one frame a write";
   std::printf("20 writes of 64 B: %llu frames in a batch, %llu outside\n",
-              static_cast<unsigned long long>(batched), static_cast<unsigned long long>(frames() - f0));
+              static_cast<unsigned long long>(batched),
+              static_cast<unsigned long long>(frames() - f0));
 }
 
 // Run to completion for EventEngine users (gRPC >= 1.60, the conformance suite): an executor

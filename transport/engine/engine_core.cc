@@ -90,8 +90,8 @@ void EngineCore::PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> qu
   while (!queued() && !waiters()) {
     uint32_t work;
     {
-      Stack::Batch batch(stack_.get());  // spans the scope: what its closures write leaves together
-      PollingScope scope(this);    // EventEngine::Run from what this pass completes: here
+      Stack::Batch batch(stack_.get());  // what the scope's closures write leaves together
+      PollingScope scope(this);  // EventEngine::Run from what this pass completes: here
       work = stack_->Poll();
     }
     const IdlePolicy::Next next = policy.After(work);

@@ -270,14 +270,13 @@ void Stack::Cork(absl::AnyInvocable<void()> fn) {
   has_corked_.store(true, std::memory_order_release);
 }
 
-uint32_t Stack::OutputCorked() {
-  if (corked_.empty()) return 0;
-  std::vector<absl::AnyInvocable<void()>> fns;
-  fns.swap(corked_);
+void Stack::OutputCorked() {
+  if (corked_.empty()) return;
+  outputting_.swap(corked_);  // both keep their capacity: no allocation per batch
   has_corked_.store(false, std::memory_order_release);
-  for (auto& fn : fns) fn();
-  corked_output_.Add(fns.size());
-  return static_cast<uint32_t>(fns.size());
+  for (auto& fn : outputting_) fn();
+  corked_output_.Add(outputting_.size());
+  outputting_.clear();
 }
 
 Stack::Turn Stack::TryTurn(absl::FunctionRef<void()> fn, After after) {

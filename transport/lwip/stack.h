@@ -207,7 +207,7 @@ class Stack {
   uint32_t CommandStage() BYPASS_REQUIRES_TOKEN ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t TimerStage() BYPASS_REQUIRES_TOKEN;
   uint32_t TxStage() BYPASS_REQUIRES_TOKEN;
-  uint32_t OutputCorked() BYPASS_REQUIRES_TOKEN;  // runs what Cork() kept; returns how many
+  void OutputCorked() BYPASS_REQUIRES_TOKEN;  // runs what Cork() kept
   bool TryTakeToken() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true, stack_token);
   void TakeToken() ABSL_EXCLUSIVE_LOCK_FUNCTION(stack_token);
   // Callbacks to run after a pass (RunAfterTurn). Inline storage: a pass usually completes
@@ -249,6 +249,7 @@ class Stack {
   uint64_t next_slow_tick_ ABSL_GUARDED_BY(stack_token) = 0;  // TSC of the next link check
   std::vector<absl::AnyInvocable<void()>> running_ ABSL_GUARDED_BY(stack_token);
   std::vector<absl::AnyInvocable<void()>> corked_ ABSL_GUARDED_BY(stack_token);
+  std::vector<absl::AnyInvocable<void()>> outputting_ ABSL_GUARDED_BY(stack_token);
   std::atomic<bool> has_corked_{false};  // corked_ is not empty (read without the token)
   Completions deferred_ ABSL_GUARDED_BY(stack_token);
   bool offload_turn_ ABSL_GUARDED_BY(stack_token) = false;  // this turn's After::kOffload
