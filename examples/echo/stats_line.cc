@@ -12,7 +12,8 @@ std::string StatsLine(Stack& stack, const EchoCounters& echo) {
                     " port", q.port_id, "_tx_drops=", q.tx_drops, " port", q.port_id,
                     "_tx_retries=", q.tx_retries, " port", q.port_id, "_tx_nombuf=", q.tx_nombuf,
                     " port", q.port_id, "_rx_nombuf=", q.rx_nombuf, " port", q.port_id,
-                    "_mempool_in_use=", q.mempool_in_use, " port", q.port_id, "_mac_learned=",
+                    "_mempool_in_use=", q.mempool_in_use, " port", q.port_id,
+                    "_mempool_size=", q.mempool_size, " port", q.port_id, "_mac_learned=",
                     q.mac_learned);
   }
   for (const auto& port : stack.ports()) {

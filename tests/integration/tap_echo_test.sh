@@ -43,6 +43,11 @@ pass "the tap's kernel queue is the port's RX ring: 1024 frames"
 request_stats "$ECHO_PID" "$TMP/echo1500.log"
 base_mbufs=$(stat_of "$TMP/echo1500.log" port0_mempool_in_use)
 base_heap=$(stat_of "$TMP/echo1500.log" heap_used)
+# net_tap copies on TX (frees each mbuf inside the burst), so the pool is the RX ring plus
+# BYPASS_MBUFS (default 16384), with nothing kept for the TX ring's 1024 descriptors.
+pool=$(stat_of "$TMP/echo1500.log" port0_mempool_size)
+[[ $pool == $((1024 + 16384)) ]] || fail "mempool $pool mbufs, expected 1024 RX + 16384 (none for TX)"
+pass "the mempool holds no mbufs for net_tap's TX ring: $pool"
 
 ip netns exec "$NS" "$PY" "$PEER" bulk 198.18.0.2 7 $((16 << 20)) || fail "16 MiB bulk echo"
 pass "16 MiB sent by the kernel echoed back intact (MTU 1500)"

@@ -236,8 +236,12 @@ rte_eth_conf Port::ChooseOffloads(const rte_eth_dev_info& info, const FrameLimit
 absl::Status Port::CreatePool(uint16_t data_room) {
   const uint16_t pid = config_.port_id;
   // ---- mempool: queues x descriptors + in flight -----------------------------------
-  pool_size_ = static_cast<uint32_t>(config_.rx_queues) * config_.rx_desc +
-               static_cast<uint32_t>(config_.tx_queues) * config_.tx_desc +
+  // A PMD that copies on TX (offloads_.tx_copies: net_tap, memif without zero copy,
+  // af_packet) frees every mbuf inside rte_eth_tx_burst, so its TX ring never holds one;
+  // only a ring that keeps mbufs until the NIC is done with them needs its descriptors.
+  const uint32_t tx_held =
+      offloads_.tx_copies ? 0 : static_cast<uint32_t>(config_.tx_queues) * config_.tx_desc;
+  pool_size_ = static_cast<uint32_t>(config_.rx_queues) * config_.rx_desc + tx_held +
                config_.mbufs_in_flight;
   // Unique per Open (a port re-opened in one process gets a new pool; see ~Port).
   static std::atomic<uint32_t> pool_seq{0};

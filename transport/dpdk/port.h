@@ -33,7 +33,8 @@ struct PortConfig {
   uint16_t vlan = 0;    // 0: untagged. Otherwise strip/filter on RX and insert on TX.
   // mbufs beyond those the descriptor rings hold: frames the stack keeps (receive queues,
   // out-of-order segments) and TX frames in flight. The pool has
-  // rx_queues*rx_desc + tx_queues*tx_desc + mbufs_in_flight mbufs.
+  // rx_queues*rx_desc + tx_queues*tx_desc + mbufs_in_flight mbufs (no tx_desc term on a
+  // PMD that copies on TX: its ring holds no mbuf).
   uint32_t mbufs_in_flight = 16384;
   // Per-mbuf private area for the layer above (lwIP keeps its pbuf_custom there).
   uint16_t mbuf_priv_size = 0;
