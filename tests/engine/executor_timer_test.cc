@@ -127,13 +127,19 @@ TEST(TimerManager, ACancelledTimerNeverRunsAndCancelSaysWhetherItWasPending) {
 }
 
 TEST(TimerManager, DestroyingItDropsPendingTimers) {
+  // The delay is long beside a TSan build's thread start-up on a loaded
+  // 2-core machine (a 50 ms delay fired before the destructor ran there).
+  constexpr absl::Duration kDelay = absl::Seconds(2);
   Executor ex(1);
   std::atomic<bool> ran{false};
+  const absl::Time start = absl::Now();
   {
     TimerManager timers(&ex);
-    timers.RunAfter(absl::Milliseconds(50), [&] { ran = true; });
+    timers.RunAfter(kDelay, [&] { ran = true; });
   }
-  absl::SleepFor(absl::Milliseconds(120));
+  const absl::Duration destroy_took = absl::Now() - start;
+  ASSERT_LT(destroy_took, kDelay) << "the destructor waited for the pending timer";
+  absl::SleepFor(kDelay - destroy_took + absl::Milliseconds(300));
   EXPECT_FALSE(ran.load());
 }
 
