@@ -289,7 +289,9 @@ inline int KernelSocketOnPeer(bool listening, int* port) {
   socklen_t len = sizeof(a);
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   *port = ntohs(a.sin_port);
-  if (listening) EXPECT_EQ(listen(fd, 4), 0);
+  if (listening) {
+    EXPECT_EQ(listen(fd, 4), 0);
+  }
   return fd;
 }
 

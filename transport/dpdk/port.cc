@@ -211,7 +211,7 @@ rte_eth_conf Port::ChooseOffloads(const rte_eth_dev_info& info, const FrameLimit
   const uint32_t frame_len = config_.mtu + kL2Overhead;
   if (limits.chained_jumbo) {
     offloads_.scatter_rx = true;  // memif chains mbufs itself; not an ethdev offload there
-  } else if (frame_len > *data_room - RTE_PKTMBUF_HEADROOM) {
+  } else if (frame_len > uint32_t{*data_room} - RTE_PKTMBUF_HEADROOM) {
     if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
       offloads_.scatter_rx = true;
       conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;

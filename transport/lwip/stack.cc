@@ -692,8 +692,9 @@ LwipStats Stack::GetLwipStats() {
     for (int i = 0; i < MEMP_MAX; ++i) {
       const stats_mem* m = ::lwip_stats.memp[i];
       if (m == nullptr) continue;
-      s.pools.push_back({m->name ? m->name : absl::StrCat("pool", i), m->used, m->max,
-                         m->avail, m->err});
+      s.pools.push_back({m->name ? m->name : absl::StrCat("pool", i),
+                         static_cast<uint32_t>(m->used), static_cast<uint32_t>(m->max),
+                         static_cast<uint32_t>(m->avail), static_cast<uint32_t>(m->err)});
     }
     s.heap_used = ::lwip_stats.mem.used;
     s.heap_max = ::lwip_stats.mem.max;
