@@ -60,8 +60,9 @@ ABSL_FLAG(std::string, arrival, "fixed",
           "unary_open_loop: fixed (every 1/rate) or poisson (exponential gaps of mean 1/rate, "
           "seeded: the same schedule every run)");
 ABSL_FLAG(int, pacer_spin_us, 20,
-          "unary_open_loop: the pacer sleeps until this long before each due time, then spins "
-          "(a sleep alone wakes ~10 us late on a VM; 0: sleep only)");
+          "unary_open_loop: the shortest time before each due time at which the pacer stops "
+          "sleeping and spins; it spins longer where its sleeps wake later (up to half the "
+          "gap between calls, at most 500 us)");
 ABSL_FLAG(int, idle_channels, 0,
           "unary: this many more channels, each connected by one call before the warm-up and "
           "then idle while the busy ones are measured (does an idle connection cost the busy?)");
@@ -322,13 +323,36 @@ Result RunStreamPingPongCallback(bench::Bench::Stub* stub, const bench::Payload&
   return r;
 }
 
+// How late a sleep wakes on this machine: a decaying maximum of the overshoots seen (a jump
+// up at once, then 1 % of the way down per wake), and from it how long before a due time the
+// pacer should stop sleeping and spin. A VM's timer wakes 20-40 us late (measured on a
+// 2-core AMD EPYC firecracker VM, kernel 6.18), a bare machine's a few; a fixed spin is
+// either too short there (the pacer was 20-30 us late at p50) or wasteful here.
+class WakeEstimate {
+ public:
+  // `min` and `max`: the bounds of the spin it returns.
+  WakeEstimate(Clock::duration min, Clock::duration max) : min_(min), max_(std::max(min, max)) {}
+  // After a sleep that ended `late` after it was due; returns the next spin.
+  Clock::duration Woke(Clock::duration late) {
+    const double us = std::chrono::duration<double, std::micro>(late).count();
+    est_us_ = us > est_us_ ? us : est_us_ + (us - est_us_) * 0.01;
+    const auto spin = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double, std::micro>(est_us_ * 1.25 + 5));
+    return std::clamp(spin, min_, max_);
+  }
+
+ private:
+  const Clock::duration min_, max_;
+  double est_us_ = 0;
+};
+
 // Open loop: call i is due at its arrival time (fixed: start + i/rate; poisson: exponential
 // gaps of mean 1/rate) and is sent then (async), whatever the earlier calls are doing; its
 // latency counts from when it was due, so a stall shows up in every call it delays (no
 // coordinated omission). The pacer sleeps with a timer slack of 1 ns rather than Linux's
-// default 50 us until `spin` before the due time, then spins (a pacer spinning all the time
-// would take a core from the transport under test on a small machine: this one spins at most
-// `spin` per call), and its own lateness (send time - due time) is reported beside the
+// default 50 us until a little before the due time, then spins (a pacer spinning all the
+// time would take a core from the transport under test on a small machine: this one spins
+// at least `spin`, and longer where sleeps wake later: WakeEstimate), and its own lateness (send time - due time) is reported beside the
 // figures (Result::lateness): what of the latency is the generator's.
 Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int count, int warmup,
                    double rate, bool poisson, Clock::duration spin, const MeasureFn& measure) {
@@ -344,7 +368,6 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
     bench::Payload resp;
     Clock::time_point due;
   };
-  std::vector<std::unique_ptr<Call>> calls(count);
   absl::Mutex mu;
   Histogram hist, lateness;
   int done = 0, failed = 0;
@@ -352,23 +375,29 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
   std::mt19937_64 rng(1);
   std::exponential_distribution<double> gap(rate);
   double at_s = 0;  // the next call's due time, seconds after start
+  // At most half the mean gap, so that the pacer spins for less than half of its core.
+  const auto gap_half = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(0.5 / rate));
+  WakeEstimate waker(spin, std::min<Clock::duration>(gap_half, std::chrono::microseconds(500)));
   const auto start = Clock::now();
   for (int i = 0; i < count; ++i) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(at_s));
     at_s += poisson ? gap(rng) : 1.0 / rate;
     std::this_thread::sleep_until(due - spin);
+    spin = waker.Woke(Clock::now() - (due - spin));
     while (Clock::now() < due) {
     }
-    auto& c = calls[i];
-    c = std::make_unique<Call>();
-    c->due = due;
-    c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    Call* cp = c.get();
+    // Freed by its own callback (gRPC's callback tag holds the call meanwhile): keeping every
+    // call to the end made the pacer fault in fresh pages for each one.
+    Call* cp = new Call;
+    cp->due = due;
+    cp->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     const auto sent = Clock::now();
     lateness.Record(sent > due ? Ns(sent - due) : 0);
     stub->async()->Unary(&cp->ctx, &req, &cp->resp, [&, cp](grpc::Status st) {
       const uint64_t ns = Ns(Clock::now() - cp->due);
+      delete cp;
       absl::MutexLock lock(&mu);
       if (st.ok()) {
         hist.Record(ns);
