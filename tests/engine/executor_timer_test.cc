@@ -48,6 +48,49 @@ TEST(Executor, OneThreadRunsClosuresInTheOrderTheyCame) {
   for (int i = 0; i < 100; ++i) ASSERT_EQ(order[i], i);
 }
 
+// Waits until `n` reaches at least `want` (10 s at most); returns whether it did.
+bool WaitFor(const std::atomic<int>& n, int want) {
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (n.load() < want) {
+    if (absl::Now() > end) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+TEST(Executor, NudgeIdleSendsOneBlockedWorkerBackToTheIdleHook) {
+  std::atomic<int> hooks{0};
+  Executor ex(2, [&](absl::FunctionRef<bool()>) { ++hooks; });
+  ASSERT_TRUE(WaitFor(hooks, 2)) << "each worker runs the hook once before it blocks";
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(hooks.load(), 2) << "then they block: nothing queued, no nudge";
+  ex.NudgeIdle();
+  ASSERT_TRUE(WaitFor(hooks, 3)) << "a nudge wakes a blocked worker into the hook";
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(hooks.load(), 3) << "one worker per nudge, and it blocks again";
+  // Closures still run after a nudge, and Stop still ends the workers.
+  absl::Notification ran;
+  ex.Run([&] { ran.Notify(); });
+  EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST(Executor, NudgeIdleDoesNothingWhileAWorkerIsInTheHook) {
+  std::atomic<int> hooks{0};
+  std::atomic<bool> release{false};
+  // The first call of the hook stays in it (a spinner) until released.
+  Executor ex(2, [&](absl::FunctionRef<bool()> queued) {
+    if (++hooks == 1) {
+      while (!release.load() && !queued()) absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  ASSERT_TRUE(WaitFor(hooks, 2));
+  absl::SleepFor(absl::Milliseconds(20));
+  ex.NudgeIdle();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(hooks.load(), 2) << "a worker polls already: no second one is woken";
+  release = true;
+}
+
 TEST(Executor, StopRunsWhatIsQueuedAndLaterRunsRunAtOnceOnTheCaller) {
   Executor ex(2);
   std::atomic<int> ran{0};

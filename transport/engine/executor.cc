@@ -47,6 +47,12 @@ void Executor::Run(absl::AnyInvocable<void()> fn) {
   fn();  // stopped (process exit): no thread is left to run it; run it here, once
 }
 
+void Executor::NudgeIdle() {
+  if (!idle_) return;
+  absl::MutexLock lock(&mu_);
+  if (idling_ == 0 && !stopping_) nudged_ = true;
+}
+
 void Executor::Loop() {
   t_executor_thread = true;
   for (;;) {
@@ -65,10 +71,14 @@ void Executor::Loop() {
       // While a worker is in the idle hook (polling the stack), it takes what is queued: the
       // blocked workers are not woken for it (a context switch per closure otherwise).
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || (!queue_.empty() && idling_ == 0);
+        return stopping_ || nudged_ || (!queue_.empty() && idling_ == 0);
       };
       mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) {
+        if (stopping_) return;  // stopping and drained
+        nudged_ = false;        // nudged: go round to the idle hook
+        continue;
+      }
       fn = std::move(queue_.front());
       queue_.pop_front();
       queued_.fetch_sub(1, std::memory_order_relaxed);

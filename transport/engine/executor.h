@@ -28,6 +28,9 @@ class Executor {
   // thread.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   void Run(absl::AnyInvocable<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
+  // Wakes one blocked worker to run the idle hook, unless a worker is in it already or a
+  // nudge is pending. Any thread.
+  void NudgeIdle() ABSL_LOCKS_EXCLUDED(mu_);
   // True on one of this executor's threads.
   static bool OnExecutorThread();
   // Closures queued and not yet started now (+1 while stopping), and the most there have
@@ -45,6 +48,7 @@ class Executor {
   std::atomic<size_t> queue_max_{0};  // the peak of queue_.size(), for stats: written under mu_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int idling_ ABSL_GUARDED_BY(mu_) = 0;  // workers inside the idle hook
+  bool nudged_ ABSL_GUARDED_BY(mu_) = false;  // NudgeIdle: a worker is to run the idle hook
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

@@ -203,6 +203,7 @@ void AddPollStats(StatsBuilder& b, Stack& stack) {
   b.add("poll.background_passes", ps.background_passes);
   b.add("poll.wakeups", ps.wakeups);
   b.add("poll.takeovers", ps.takeovers);
+  b.add("poll.spinners_wanted", ps.spinners_wanted);
   b.add("poll.watch_sleeps", ps.watch_sleeps);
   b.add("poll.spin_passes", ps.spin_passes);
   b.add("poll.run_inline", ps.inline_runs);

@@ -58,6 +58,7 @@ absl::Status Enable(const Options& options);
 //   poll.<counter>        passes over the stack: iterations, idle_iterations, sleeps,
 //                         rx_frames, input_frames, commands, timer_runs, tx_frames;
 //                         where they ran: background_passes, wakeups, takeovers,
+//                         spinners_wanted (a background pass found work, no one spun),
 //                         spin_passes, run_inline, run_posted, completions_run_by_poller
 //   netif.<counter>       rx_runts (headers incomplete, dropped before lwIP),
 //                         rx_input_errors, tx_nomem, tx_dropped

@@ -224,6 +224,10 @@ void Stack::SetScope(Scope scope) {
   scope_.store(new Scope(std::move(scope)), std::memory_order_release);
 }
 
+void Stack::SetSpinnerWanted(SpinnerWanted fn) {
+  spinner_wanted_.store(new SpinnerWanted(std::move(fn)), std::memory_order_release);
+}
+
 void Stack::SetOffload(Offload offload) {
   offload_.store(new Offload(std::move(offload)), std::memory_order_release);
 }
@@ -423,6 +427,7 @@ void Stack::Background() {
   constexpr absl::Duration kTimerTick = absl::Milliseconds(10);  // lwIP's TCP timer
   IdlePolicy idle(config_.idle.spin, config_.idle.sleep, config_.idle.spin_forever);
   SpinnerWatch watch;
+  absl::Time last_spinner_wanted = absl::InfinitePast();
   bool interrupt_pending = false, interrupt_unanswered = false;
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
@@ -437,6 +442,7 @@ void Stack::Background() {
     }
     const uint32_t work = Poll();
     background_passes_.Inc();
+    if (work > 0) WantSpinner(last_spinner_wanted);
     // An RX interrupt fd that is readable while rx_burst finds nothing (a frame the device
     // dropped, or a PMD that reads its queue only after a signal that has not come yet):
     // sleep once instead of waking on the same fd again at once.
@@ -473,6 +479,16 @@ void Stack::Background() {
     Block(idle.NextSleep(), /*use_interrupts=*/false);
   }
   FinalTurn();
+}
+
+void Stack::WantSpinner(absl::Time& last) {
+  SpinnerWanted* wanted = spinner_wanted_.load(std::memory_order_acquire);
+  if (wanted == nullptr || spinner_.load(std::memory_order_acquire) != std::thread::id()) return;
+  const absl::Time now = absl::Now();
+  if (now - last < kSpinnerWantedEvery) return;
+  last = now;
+  spinner_wanted_calls_.fetch_add(1, std::memory_order_relaxed);
+  (*wanted)();
 }
 
 void Stack::RunQueuedCommands() {
@@ -668,7 +684,8 @@ PollStats Stack::poll_stats() const {
                    takeovers_.load(std::memory_order_relaxed),
                    watch_sleeps_.Get(),
                    dpdk::ThreadsWithoutLcore(),
-                   corked_output_.Get()};
+                   corked_output_.Get(),
+                   spinner_wanted_calls_.load(std::memory_order_relaxed)};
 }
 
 uint32_t LwipStats::Used(const std::string& pool) const {

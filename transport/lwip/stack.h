@@ -53,6 +53,7 @@ struct PollStats {
   uint64_t watch_sleeps;      // the background poller's sleeps while another thread spins
   uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
   uint64_t corked_output = 0;  // connections whose output waited for their batch's end (Cork)
+  uint64_t spinners_wanted = 0;  // SpinnerWanted calls: background passes with work, no spinner
 };
 
 // lwIP's own counters (memp pools, the heap, protocols) and the netif's, read in one turn.
@@ -179,6 +180,14 @@ class Stack {
   using Scope = absl::AnyInvocable<void(absl::FunctionRef<void()>)>;
   void SetScope(Scope scope);
 
+  // Called on the background poller's thread when one of its passes found work while no
+  // thread spins, at most once per kSpinnerWantedEvery: the owner may start a spinner (an
+  // idle executor thread), so that the traffic is not left to the background poller's
+  // sleep-between-passes loop. Set once, before traffic; must return at once.
+  static constexpr absl::Duration kSpinnerWantedEvery = absl::Milliseconds(1);
+  using SpinnerWanted = absl::AnyInvocable<void()>;
+  void SetSpinnerWanted(SpinnerWanted fn);
+
   const StackConfig& config() const { return config_; }
   dpdk::Device& device() { return *device_; }
   DpdkNetif& netif() BYPASS_REQUIRES_TOKEN { return *netif_; }
@@ -200,6 +209,8 @@ class Stack {
   void RunQueuedCommands() ABSL_LOCKS_EXCLUDED(stack_token);
   // True if a spinner is there or has just left (then this has blocked a while).
   bool WatchSpinner(SpinnerWatch& w);
+  // After a background pass with work: SpinnerWanted, if no one spins (rate-limited by `last`).
+  void WantSpinner(absl::Time& last);
   void FinalTurn() ABSL_LOCKS_EXCLUDED(stack_token);
   uint32_t PassLocked() BYPASS_REQUIRES_TOKEN;
   uint32_t RxStage() BYPASS_REQUIRES_TOKEN;
@@ -254,6 +265,7 @@ class Stack {
   Completions deferred_ ABSL_GUARDED_BY(stack_token);
   bool offload_turn_ ABSL_GUARDED_BY(stack_token) = false;  // this turn's After::kOffload
   std::atomic<Offload*> offload_{nullptr};  // set once, never freed (lives with the process)
+  std::atomic<SpinnerWanted*> spinner_wanted_{nullptr};  // the same
 
   // Commands for the next pass.
   absl::Mutex mu_;
@@ -273,7 +285,7 @@ class Stack {
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
       timer_runs_, tx_frames_, background_passes_, watch_sleeps_, corked_output_;
   std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0},
-      spin_passes_{0}, wakeups_{0}, takeovers_{0};
+      spin_passes_{0}, wakeups_{0}, takeovers_{0}, spinner_wanted_calls_{0};
 };
 
 // Exits the process with one line on stderr if `st` is not OK (for binaries' main()).
