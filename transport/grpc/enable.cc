@@ -259,6 +259,9 @@ void AddEngineAndGrpcStats(StatsBuilder& b, engine::EngineCore* core) {
   b.add("grpc.pollset_not_spun", pb.not_spun);
   b.add("grpc.pollset_kicks_other_worker", pb.kicks_other_worker);
   b.add("grpc.pollset_kicks_other_pollset", pb.kicks_other_pollset);
+  b.add("grpc.pollset_kicks_owed", pb.kicks_owed);
+  b.add("grpc.pollset_owed_taken", pb.owed_taken);
+  b.add("grpc.pollset_owed_passed_on", pb.owed_passed_on);
   // Routing: the same counters on every gRPC version (engine/router.h).
   const engine::RoutingCounters r = core->router().counters();
   b.add("grpc.bypass_connects", r.bypass_connects);

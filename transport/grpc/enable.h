@@ -72,6 +72,8 @@ absl::Status Enable(const Options& options);
 //   grpc.<counter>        pollset_spins, pollset_spins_kicked, pollset_yields_for_others,
 //                         pollset_not_spun, pollset_kicks_other_worker,
 //                         pollset_kicks_other_pollset (gRPC's pollers on the stack),
+//                         pollset_kicks_owed, pollset_owed_taken, pollset_owed_passed_on
+//                         (kicks a thread made of the queue it comes back to),
 //                         bypass_connects, kernel_connects, bypass_binds, kernel_binds
 //                         (routing decisions, engine/router.h: the same on every gRPC
 //                         version), bypass_accepts, bypass_endpoints_open

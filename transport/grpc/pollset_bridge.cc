@@ -18,9 +18,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "transport/engine/engine_core.h"
 #include "transport/lwip/idle_policy.h"
 
@@ -45,8 +48,92 @@ struct Bridge {
   std::atomic<bool> layout_ok{true};
   std::atomic<uint64_t> kicks_other_worker{0}, kicks_other_pollset{0};
   std::atomic<uint64_t> spins{0}, spins_kicked{0}, yields_for_others{0}, not_spun{0};
+  std::atomic<uint64_t> kicks_owed{0}, owed_taken{0}, owed_passed_on{0};
 };
 Bridge g_bridge;
+
+// Owed kicks. A thread that returned from Work(ps) (to run what it was woken for) and, from
+// there, completes an event of ps itself (a callback's send: the reply it just started) will
+// find that event in ps's queue when it comes back to it: a kick "wake one waiter of ps" made
+// by that thread is owed to it, not passed to epoll1, which would wake another waiter of ps
+// for an event this thread pops a few microseconds later. That was gRPC 1.51's callback
+// server: CallbackAlternativeCQ's two nexting threads woke each other for every reply's send,
+// 4.8 context switches per RPC. The next Work(ps), by any thread, takes the owed kick (returns
+// at once: the event is queued). A thread that does not come back within kOwedFor (a reaction
+// that blocks) has it passed on to epoll1 by the stack's background poller at its next wake-up
+// (a pass, or a look every 2..16 ms), the same delay as the frames such a thread leaves
+// behind. One owed kick at a time; another is passed on at once, as before.
+class OwedKick {
+ public:
+  static constexpr absl::Duration kOwedFor = absl::Microseconds(200);
+
+  // With ps's mutex held (a kick). True: owed; the caller does not pass it on.
+  bool Owe(grpc_pollset* ps) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (ps_ == nullptr && !delivering_) {
+      ps_ = ps;
+      since_ = absl::Now();
+      any_.store(true, std::memory_order_release);
+    }
+    return ps_ == ps;
+  }
+  // With ps's mutex held (Work, Shutdown). True if a kick was owed to ps (now taken).
+  bool Take(grpc_pollset* ps) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!any_.load(std::memory_order_acquire)) return false;
+    absl::MutexLock lock(&mu_);
+    if (ps_ != ps) return false;
+    ClearLocked();
+    return true;
+  }
+  // Before ps's memory goes (Destroy): waits out a hand-over in progress (rare, short).
+  void Forget(grpc_pollset* ps) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](grpc_pollset** d) { return *d == nullptr; }, &delivering_));
+    if (ps_ == ps) ClearLocked();
+  }
+  // The background poller, at each wake-up: a kick owed for longer than kOwedFor is passed to
+  // `kick` (epoll1's), with ps's mutex held as gRPC kicks. True if one was.
+  template <typename Kick>
+  bool PassOnOverdue(Kick kick) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!any_.load(std::memory_order_acquire)) return false;
+    grpc_pollset* ps;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ps_ == nullptr || delivering_ != nullptr || absl::Now() - since_ < kOwedFor) return false;
+      ps = delivering_ = ps_;  // Forget(ps) waits from here on: ps stays valid
+    }
+    gpr_mu* ps_mu = reinterpret_cast<gpr_mu*>(ps);  // its first member (checked at init)
+    gpr_mu_lock(ps_mu);
+    bool owed;
+    {
+      absl::MutexLock lock(&mu_);
+      owed = ps_ == ps;  // not taken by a Work(ps) or Shutdown(ps) meanwhile
+      if (owed) ClearLocked();
+    }
+    if (owed) kick(ps);
+    gpr_mu_unlock(ps_mu);
+    absl::MutexLock lock(&mu_);
+    delivering_ = nullptr;
+    return owed;
+  }
+
+ private:
+  void ClearLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ps_ = nullptr;
+    any_.store(false, std::memory_order_release);
+  }
+
+  absl::Mutex mu_;  // after a pollset's mutex (kicks hold theirs), never before
+  grpc_pollset* ps_ ABSL_GUARDED_BY(mu_) = nullptr;  // the pollset a kick is owed to
+  absl::Time since_ ABSL_GUARDED_BY(mu_);
+  grpc_pollset* delivering_ ABSL_GUARDED_BY(mu_) = nullptr;  // PassOnOverdue's, unlocked
+  std::atomic<bool> any_{false};  // ps_ != nullptr, for the lock-free checks
+};
+OwedKick g_owed;
+
+// The pollset this thread last returned from Work on (it is back in that queue's loop, or
+// in what that loop handed it), until its next Work.
+thread_local grpc_pollset* t_away = nullptr;
 
 void Init(grpc_pollset* ps, gpr_mu** mu) {
   g_bridge.posix.init(ps, mu);
@@ -58,7 +145,17 @@ void Init(grpc_pollset* ps, gpr_mu** mu) {
 
 void Shutdown(grpc_pollset* ps, grpc_closure* closure) {
   if (g_bridge.spinning.load(std::memory_order_acquire) == ps) g_bridge.kicked.store(true, std::memory_order_release);
+  (void)g_owed.Take(ps);  // epoll1's shutdown kicks every waiter
   g_bridge.posix.shutdown(ps, closure);
+}
+
+void Destroy(grpc_pollset* ps) {
+  g_owed.Forget(ps);
+  // (Usually the thread that waited on it: a blocking call's own queue. Another thread's
+  // t_away may still hold this address; a kick it makes of a new pollset at the same address,
+  // from outside its Work, is then owed until a Work of it or the background poller's look.)
+  if (t_away == ps) t_away = nullptr;
+  g_bridge.posix.destroy(ps);
 }
 
 absl::Status Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
@@ -69,6 +166,10 @@ absl::Status Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
     // then compete for the core with the spinner's handler).
     g_bridge.kicked.store(true, std::memory_order_release);
     return absl::OkStatus();
+  }
+  if (worker == nullptr && t_away == ps && g_owed.Owe(ps)) {
+    g_bridge.kicks_owed.fetch_add(1, std::memory_order_relaxed);
+    return absl::OkStatus();  // this thread comes back to ps's queue (OwedKick)
   }
   if (spinning != nullptr) {
     g_bridge.kicked_other.store(true, std::memory_order_release);
@@ -117,7 +218,8 @@ SpinEnd Spin(grpc_core::Timestamp deadline) {
   }
 }
 
-absl::Status Work(grpc_pollset* ps, grpc_pollset_worker** worker, grpc_core::Timestamp deadline) {
+absl::Status SpinOrWait(grpc_pollset* ps, grpc_pollset_worker** worker,
+                        grpc_core::Timestamp deadline) {
   // (gRPC always calls pollset_work inside an ExecCtx; checked, as the bridge flushes it.)
   engine::EngineCore* core = engine::EngineCore::Get();
   engine::EngineCore::GrpcWaiter waiting(core);  // the executor's idle threads defer to us
@@ -147,6 +249,18 @@ absl::Status Work(grpc_pollset* ps, grpc_pollset_worker** worker, grpc_core::Tim
   return g_bridge.posix.work(ps, worker, deadline);
 }
 
+absl::Status Work(grpc_pollset* ps, grpc_pollset_worker** worker, grpc_core::Timestamp deadline) {
+  t_away = nullptr;
+  absl::Status st;
+  if (g_owed.Take(ps)) {
+    g_bridge.owed_taken.fetch_add(1, std::memory_order_relaxed);  // its event is queued
+  } else {
+    st = SpinOrWait(ps, worker, deadline);
+  }
+  t_away = ps;
+  return st;
+}
+
 }  // namespace
 
 absl::Status InstallPollsetBridge(absl::Duration spin) {
@@ -171,9 +285,15 @@ absl::Status InstallPollsetBridge(absl::Duration spin) {
   g_bridge.vtable = g_bridge.posix;
   g_bridge.vtable.init = Init;
   g_bridge.vtable.shutdown = Shutdown;
+  g_bridge.vtable.destroy = Destroy;
   g_bridge.vtable.work = Work;
   g_bridge.vtable.kick = Kick;
   grpc_set_pollset_vtable(&g_bridge.vtable);
+  engine::EngineCore::Get()->stack().SetOnBackgroundWake([] {
+    if (g_owed.PassOnOverdue([](grpc_pollset* ps) { (void)g_bridge.posix.kick(ps, nullptr); })) {
+      g_bridge.owed_passed_on.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
   return absl::OkStatus();
 }
 
@@ -206,7 +326,8 @@ absl::Status pollset_abi::CheckPollsetAbi() {
 PollsetBridgeStats GetPollsetBridgeStats() {
   return PollsetBridgeStats{g_bridge.spins.load(), g_bridge.spins_kicked.load(), g_bridge.yields_for_others.load(),
                             g_bridge.not_spun.load(), g_bridge.kicks_other_worker.load(),
-                            g_bridge.kicks_other_pollset.load()};
+                            g_bridge.kicks_other_pollset.load(), g_bridge.kicks_owed.load(),
+                            g_bridge.owed_taken.load(), g_bridge.owed_passed_on.load()};
 }
 
 }  // namespace grpc_bypass

@@ -40,6 +40,9 @@ struct PollsetBridgeStats {
   uint64_t not_spun;      // pollset_work calls that went straight to epoll1 (another spun)
   uint64_t kicks_other_worker;   // kicks during a spin: of a worker blocked on its pollset,
   uint64_t kicks_other_pollset;  // or of another pollset
+  uint64_t kicks_owed;      // kicks a thread made of the queue it is coming back to: not passed on
+  uint64_t owed_taken;      // ... taken by the next wait on that queue (it returned at once)
+  uint64_t owed_passed_on;  // ... passed on to a blocked waiter: no wait within 200 us
 };
 PollsetBridgeStats GetPollsetBridgeStats();
 

@@ -228,6 +228,10 @@ void Stack::SetSpinnerWanted(SpinnerWanted fn) {
   spinner_wanted_.store(new SpinnerWanted(std::move(fn)), std::memory_order_release);
 }
 
+void Stack::SetOnBackgroundWake(OnBackgroundWake fn) {
+  on_background_wake_.store(new OnBackgroundWake(std::move(fn)), std::memory_order_release);
+}
+
 void Stack::SetOffload(Offload offload) {
   offload_.store(new Offload(std::move(offload)), std::memory_order_release);
 }
@@ -432,6 +436,7 @@ void Stack::Background() {
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
   while (!stop_requested_.load(std::memory_order_acquire)) {
+    if (OnBackgroundWake* w = on_background_wake_.load(std::memory_order_acquire)) (*w)();
     if (has_commands_.load(std::memory_order_seq_cst) && !stack_token.Busy()) {
       RunQueuedCommands();
       continue;

@@ -188,6 +188,14 @@ class Stack {
   using SpinnerWanted = absl::AnyInvocable<void()>;
   void SetSpinnerWanted(SpinnerWanted fn);
 
+  // Called on the background poller's thread each time it wakes (for a pass, or to look at
+  // another thread's spin): for a layer above that hands work to waiters and must notice one
+  // that did not come back (the pollset bridge's owed kicks). Its delay is the poller's: a
+  // pass, or a look every 2..16 ms while another thread spins. Set once, before traffic;
+  // must return at once.
+  using OnBackgroundWake = absl::AnyInvocable<void()>;
+  void SetOnBackgroundWake(OnBackgroundWake fn);
+
   const StackConfig& config() const { return config_; }
   dpdk::Device& device() { return *device_; }
   DpdkNetif& netif() BYPASS_REQUIRES_TOKEN { return *netif_; }
@@ -266,6 +274,7 @@ class Stack {
   bool offload_turn_ ABSL_GUARDED_BY(stack_token) = false;  // this turn's After::kOffload
   std::atomic<Offload*> offload_{nullptr};  // set once, never freed (lives with the process)
   std::atomic<SpinnerWanted*> spinner_wanted_{nullptr};  // the same
+  std::atomic<OnBackgroundWake*> on_background_wake_{nullptr};  // the same
 
   // Commands for the next pass.
   absl::Mutex mu_;
