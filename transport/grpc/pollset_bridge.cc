@@ -30,35 +30,13 @@
 namespace grpc_bypass {
 namespace {
 
-// The bridge's state. One object, a global because gRPC's pollset vtable has no user data
-// (the core: EngineCore::Get()); set by InstallPollsetBridge before gRPC uses the vtable.
-struct Bridge {
-  absl::Duration spin;         // BYPASS_POLL_US
-  grpc_pollset_vtable posix;   // what we wrap (epoll1 through the posix vtable)
-  grpc_pollset_vtable vtable;  // ours
-  // The pollset the one spinning thread waits on, and whether it was kicked since. Set and
-  // read with the pollset's mutex held on the kick side (gRPC kicks with it held), so a kick
-  // is either seen here or left to epoll1 (kicked_without_poller), never lost.
-  std::atomic<grpc_pollset*> spinning{nullptr};
-  std::atomic<bool> kicked{false};
-  // A kick for another waiter during the spin: that thread must get the core at once (on a
-  // small machine the spinner and it share one), so the spinner yields it.
-  std::atomic<bool> kicked_other{false};
-  // epoll1 and poll both put the pollset's mutex first; checked at every init.
-  std::atomic<bool> layout_ok{true};
-  std::atomic<uint64_t> kicks_other_worker{0}, kicks_other_pollset{0};
-  std::atomic<uint64_t> spins{0}, spins_kicked{0}, yields_for_others{0}, not_spun{0};
-  std::atomic<uint64_t> kicks_owed{0}, owed_taken{0}, owed_passed_on{0};
-};
-Bridge g_bridge;
-
 // Owed kicks. A thread that returned from Work(ps) (to run what it was woken for) and, from
 // there, completes an event of ps itself (a callback's send: the reply it just started) will
 // find that event in ps's queue when it comes back to it: a kick "wake one waiter of ps" made
 // by that thread is owed to it, not passed to epoll1, which would wake another waiter of ps
 // for an event this thread pops a few microseconds later. That was gRPC 1.51's callback
 // server: CallbackAlternativeCQ's two nexting threads woke each other for every reply's send,
-// 4.8 context switches per RPC. The next Work(ps), by any thread, takes the owed kick (returns
+// 3.4-4.1 context switches per RPC on the server. The next Work(ps), by any thread, takes the owed kick (returns
 // at once: the event is queued). A thread that does not come back within kOwedFor (a reaction
 // that blocks) has it passed on to epoll1 by the stack's background poller at its next wake-up
 // (a pass, or a look every 2..16 ms), the same delay as the frames such a thread leaves
@@ -129,7 +107,29 @@ class OwedKick {
   grpc_pollset* delivering_ ABSL_GUARDED_BY(mu_) = nullptr;  // PassOnOverdue's, unlocked
   std::atomic<bool> any_{false};  // ps_ != nullptr, for the lock-free checks
 };
-OwedKick g_owed;
+
+// The bridge's state. One object, a global because gRPC's pollset vtable has no user data
+// (the core: EngineCore::Get()); set by InstallPollsetBridge before gRPC uses the vtable.
+struct Bridge {
+  absl::Duration spin;         // BYPASS_POLL_US
+  grpc_pollset_vtable posix;   // what we wrap (epoll1 through the posix vtable)
+  grpc_pollset_vtable vtable;  // ours
+  // The pollset the one spinning thread waits on, and whether it was kicked since. Set and
+  // read with the pollset's mutex held on the kick side (gRPC kicks with it held), so a kick
+  // is either seen here or left to epoll1 (kicked_without_poller), never lost.
+  std::atomic<grpc_pollset*> spinning{nullptr};
+  std::atomic<bool> kicked{false};
+  // A kick for another waiter during the spin: that thread must get the core at once (on a
+  // small machine the spinner and it share one), so the spinner yields it.
+  std::atomic<bool> kicked_other{false};
+  // epoll1 and poll both put the pollset's mutex first; checked at every init.
+  std::atomic<bool> layout_ok{true};
+  std::atomic<uint64_t> kicks_other_worker{0}, kicks_other_pollset{0};
+  std::atomic<uint64_t> spins{0}, spins_kicked{0}, yields_for_others{0}, not_spun{0};
+  std::atomic<uint64_t> kicks_owed{0}, owed_taken{0}, owed_passed_on{0};
+  OwedKick owed;
+};
+Bridge g_bridge;
 
 // The pollset this thread last returned from Work on (it is back in that queue's loop, or
 // in what that loop handed it), until its next Work.
@@ -145,12 +145,12 @@ void Init(grpc_pollset* ps, gpr_mu** mu) {
 
 void Shutdown(grpc_pollset* ps, grpc_closure* closure) {
   if (g_bridge.spinning.load(std::memory_order_acquire) == ps) g_bridge.kicked.store(true, std::memory_order_release);
-  (void)g_owed.Take(ps);  // epoll1's shutdown kicks every waiter
+  (void)g_bridge.owed.Take(ps);  // epoll1's shutdown kicks every waiter
   g_bridge.posix.shutdown(ps, closure);
 }
 
 void Destroy(grpc_pollset* ps) {
-  g_owed.Forget(ps);
+  g_bridge.owed.Forget(ps);
   // (Usually the thread that waited on it: a blocking call's own queue. Another thread's
   // t_away may still hold this address; a kick it makes of a new pollset at the same address,
   // from outside its Work, is then owed until a Work of it or the background poller's look.)
@@ -167,7 +167,7 @@ absl::Status Kick(grpc_pollset* ps, grpc_pollset_worker* worker) {
     g_bridge.kicked.store(true, std::memory_order_release);
     return absl::OkStatus();
   }
-  if (worker == nullptr && t_away == ps && g_owed.Owe(ps)) {
+  if (worker == nullptr && t_away == ps && g_bridge.owed.Owe(ps)) {
     g_bridge.kicks_owed.fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();  // this thread comes back to ps's queue (OwedKick)
   }
@@ -252,7 +252,7 @@ absl::Status SpinOrWait(grpc_pollset* ps, grpc_pollset_worker** worker,
 absl::Status Work(grpc_pollset* ps, grpc_pollset_worker** worker, grpc_core::Timestamp deadline) {
   t_away = nullptr;
   absl::Status st;
-  if (g_owed.Take(ps)) {
+  if (g_bridge.owed.Take(ps)) {
     g_bridge.owed_taken.fetch_add(1, std::memory_order_relaxed);  // its event is queued
   } else {
     st = SpinOrWait(ps, worker, deadline);
@@ -290,7 +290,7 @@ absl::Status InstallPollsetBridge(absl::Duration spin) {
   g_bridge.vtable.kick = Kick;
   grpc_set_pollset_vtable(&g_bridge.vtable);
   engine::EngineCore::Get()->stack().SetOnBackgroundWake([] {
-    if (g_owed.PassOnOverdue([](grpc_pollset* ps) { (void)g_bridge.posix.kick(ps, nullptr); })) {
+    if (g_bridge.owed.PassOnOverdue([](grpc_pollset* ps) { (void)g_bridge.posix.kick(ps, nullptr); })) {
       g_bridge.owed_passed_on.fetch_add(1, std::memory_order_relaxed);
     }
   });
