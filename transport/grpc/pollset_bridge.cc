@@ -36,11 +36,12 @@ namespace {
 // by that thread is owed to it, not passed to epoll1, which would wake another waiter of ps
 // for an event this thread pops a few microseconds later. That was gRPC 1.51's callback
 // server: CallbackAlternativeCQ's two nexting threads woke each other for every reply's send,
-// 3.4-4.1 context switches per RPC on the server. The next Work(ps), by any thread, takes the owed kick (returns
-// at once: the event is queued). A thread that does not come back within kOwedFor (a reaction
-// that blocks) has it passed on to epoll1 by the stack's background poller at its next wake-up
-// (a pass, or a look every 2..16 ms), the same delay as the frames such a thread leaves
-// behind. One owed kick at a time; another is passed on at once, as before.
+// 3.4-4.1 context switches per RPC on the server. The next Work(ps), by any thread, takes the
+// owed kick (returns at once: the event is queued). A thread that does not come back within
+// kOwedFor (a reaction that blocks) has it passed on to epoll1 by the stack's background
+// poller at its next wake-up (a pass, or a look every 2..16 ms), the same delay as the frames
+// such a thread leaves behind. One owed kick at a time; another is passed on at once, as
+// before. Cost per owed kick: one uncontended absl::Mutex and a clock read.
 class OwedKick {
  public:
   static constexpr absl::Duration kOwedFor = absl::Microseconds(200);

@@ -189,8 +189,8 @@ class Stack {
   void SetSpinnerWanted(SpinnerWanted fn);
 
   // Called on the background poller's thread each time it wakes (for a pass, or to look at
-  // another thread's spin): for a layer above that hands work to waiters and must notice one
-  // that did not come back (the pollset bridge's owed kicks). Its delay is the poller's: a
+  // another thread's spin): for a layer above that hands work to waiting threads and must
+  // notice one that did not come back. Its delay is the poller's: a
   // pass, or a look every 2..16 ms while another thread spins. Set once, before traffic;
   // must return at once.
   using OnBackgroundWake = absl::AnyInvocable<void()>;
