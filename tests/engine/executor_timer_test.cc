@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "transport/engine/executor.h"
+#include "transport/engine/run_queue.h"
 #include "transport/engine/timer_manager.h"
 
 namespace grpc_bypass::engine {
@@ -91,6 +92,25 @@ TEST(Executor, NudgeIdleDoesNothingWhileAWorkerIsInTheHook) {
   release = true;
 }
 
+TEST(Executor, ABlockedWorkerRunsWhatIsQueuedOnceTheIdlerIsSaidToBeStuck) {
+  std::atomic<int> hooks{0};
+  absl::Notification release;
+  // The first call of the hook stands for a spinner stuck in a reaction: it ignores queued().
+  Executor ex(2, [&](absl::FunctionRef<bool()>) {
+    if (++hooks == 1) release.WaitForNotification();
+  });
+  ASSERT_TRUE(WaitFor(hooks, 2));
+  absl::SleepFor(absl::Milliseconds(20));
+  absl::Notification ran;
+  ex.Run([&] { ran.Notify(); });
+  EXPECT_FALSE(ran.WaitForNotificationWithTimeout(absl::Milliseconds(100)))
+      << "while a worker is in the hook, the blocked one leaves the queue to it";
+  ex.IdlerStuck();
+  EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "told that the idler is stuck, the blocked worker runs the closure";
+  release.Notify();
+}
+
 TEST(Executor, StopRunsWhatIsQueuedAndLaterRunsRunAtOnceOnTheCaller) {
   Executor ex(2);
   std::atomic<int> ran{0};
@@ -120,6 +140,69 @@ TEST(Executor, AnIdleWorkerCallsTheIdleHookAndReturnsWhenWorkIsQueued) {
   ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(2)))
       << "the hook did not return when work came";
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(RunQueue, RunAllRunsInOrderWhatIsQueuedAndWhatThatQueues) {
+  RunQueue q;
+  std::vector<int> order;
+  q.Push([&] {
+    order.push_back(1);
+    q.Push([&] { order.push_back(3); });
+  });
+  q.Push([&] { order.push_back(2); });
+  EXPECT_EQ(q.RunAll(), 3u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(q.RunAll(), 0u);
+}
+
+TEST(RunQueue, RescueTakesWhatWaitsOnlyAfterTheOwnerStayedInOneScopeForTheBound) {
+  RunQueue q;
+  std::vector<RunQueue::Fn> taken;
+  auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
+  const absl::Time t0 = absl::Now();
+  const absl::Duration stuck = absl::Milliseconds(1);
+  q.Push([] {});
+  EXPECT_FALSE(q.Rescue(t0, stuck, to).stuck) << "outside a scope the owner is not stuck";
+  q.Enter();
+  EXPECT_FALSE(q.Rescue(t0, stuck, to).stuck) << "the first look starts the clock";
+  EXPECT_FALSE(q.Rescue(t0 + absl::Microseconds(500), stuck, to).stuck);
+  const RunQueue::Rescued r = q.Rescue(t0 + absl::Milliseconds(2), stuck, to);
+  EXPECT_TRUE(r.stuck);
+  EXPECT_EQ(r.moved, 1u);
+  EXPECT_EQ(taken.size(), 1u);
+  EXPECT_EQ(q.RunAll(), 0u) << "what was rescued does not run here too";
+  q.Leave();
+  q.Enter();  // a new scope: its clock starts at the next look
+  q.Push([] {});
+  EXPECT_FALSE(q.Rescue(t0 + absl::Milliseconds(3), stuck, to).stuck);
+  EXPECT_EQ(q.RunAll(), 1u);
+  q.Leave();
+}
+
+TEST(RunQueue, AClosureThatBlocksDoesNotHoldUpTheOnesBehindIt) {
+  RunQueue q;
+  absl::Notification entered, release, second_ran;
+  std::thread owner([&] {
+    q.Enter();
+    q.Push([&] {
+      entered.Notify();
+      release.WaitForNotification();
+    });
+    q.Push([&] { second_ran.Notify(); });
+    q.RunAll();
+    q.Leave();
+  });
+  entered.WaitForNotification();
+  std::vector<RunQueue::Fn> taken;
+  auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
+  const absl::Time t0 = absl::Now();
+  q.Rescue(t0, absl::Milliseconds(1), to);
+  const RunQueue::Rescued r = q.Rescue(t0 + absl::Milliseconds(5), absl::Milliseconds(1), to);
+  ASSERT_EQ(r.moved, 1u);
+  taken[0]();
+  EXPECT_TRUE(second_ran.HasBeenNotified()) << "the rescued closure ran here, before the blocked one returned";
+  release.Notify();
+  owner.join();
 }
 
 TEST(TimerManager, FiresInDeadlineOrderNotBeforeItsDelay) {

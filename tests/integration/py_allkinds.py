@@ -10,7 +10,7 @@ Msg {bytes data = 1; int32 count = 2;} is encoded by hand (no code generation he
   py_allkinds.py TARGET unary_many N BYTES      N unary calls one after another, every byte checked
   py_allkinds.py TARGET bidi_slow N BYTES MS    N ping-pongs MS apart on one stream (outlives outages)
   py_allkinds.py TARGET stream_gaps N          N replies of 8 bytes; prints the longest time between
-                                                two replies (ms) and the reply it preceded
+                                                two replies (ms), the reply it preceded, and the total
   py_allkinds.py TARGET hold_streams N          opens N endless server streams, prints "open",
                                                 and exits 0 when all have ended (any status)
 Exits non-zero with one line on any mismatch.
@@ -87,7 +87,8 @@ def main():
         print(f"server_stream: {n} replies of {size} bytes, content verified")
     elif cmd == "stream_gaps":
         n = int(sys.argv[3])
-        last, longest, at, got = time.monotonic(), 0.0, -1, 0
+        start = time.monotonic()
+        last, longest, at, got = start, 0.0, -1, 0
         for i, r in enumerate(sstream(enc(b"gapprobe", n), timeout=60)):
             now = time.monotonic()
             data, count = dec(r)
@@ -96,7 +97,8 @@ def main():
                 longest, at = now - last, i
             last, got = now, got + 1
         assert got == n, f"{got} of {n} replies"
-        print(f"stream_gaps: {n} replies, longest gap {longest * 1000:.1f} ms, before reply {at}")
+        print(f"stream_gaps: {n} replies, longest gap {longest * 1000:.1f} ms, before reply {at}, "
+              f"in {(last - start) * 1000:.1f} ms")
     elif cmd == "client_stream":
         n, size = int(sys.argv[3]), int(sys.argv[4])
         parts = [payload(size, i) for i in range(n)]

@@ -8,6 +8,7 @@
 // stream goes on during the sleep. Other methods: UNIMPLEMENTED.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -20,12 +21,14 @@
 ABSL_FLAG(int, port, 50056, "port to listen on (all addresses)");
 ABSL_FLAG(int, stall_at, 5, "the message whose OnWriteDone blocks");
 ABSL_FLAG(int, stall_ms, 1000, "how long it blocks");
+ABSL_FLAG(int, stall_streams, 1, "how many streams (the first ones) block");
 
 namespace {
 
 class StreamReactor : public grpc::ServerWriteReactor<allkinds::Msg> {
  public:
-  explicit StreamReactor(const allkinds::Msg& in) : count_(in.count()) {
+  explicit StreamReactor(const allkinds::Msg& in)
+      : count_(in.count()), stalls_(streams.fetch_add(1) < absl::GetFlag(FLAGS_stall_streams)) {
     msg_.set_data(in.data());
     Next();
   }
@@ -36,7 +39,7 @@ class StreamReactor : public grpc::ServerWriteReactor<allkinds::Msg> {
     }
     const int done = sent_ - 1;
     Next();
-    if (done == absl::GetFlag(FLAGS_stall_at)) {
+    if (stalls_ && done == absl::GetFlag(FLAGS_stall_at)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(absl::GetFlag(FLAGS_stall_ms)));
     }
   }
@@ -51,7 +54,9 @@ class StreamReactor : public grpc::ServerWriteReactor<allkinds::Msg> {
     msg_.set_count(sent_++);
     StartWrite(&msg_);
   }
+  static inline std::atomic<int> streams{0};  // started so far
   const int count_;
+  const bool stalls_;
   int sent_ = 0;
   allkinds::Msg msg_;
 };

@@ -57,34 +57,97 @@ void EngineCore::Shutdown() {
 
 namespace {
 thread_local EngineCore::PollingScope* t_polling = nullptr;  // this thread's outermost scope
+
 }  // namespace
 
-EngineCore::PollingScope::PollingScope(EngineCore* core)
-    : core_(core), outermost_(t_polling == nullptr) {
-  if (outermost_) t_polling = this;
+namespace {
+// This thread's RunQueue. Trivially destructible, so that code running after the thread's
+// C++ thread-local destructors (its exit, and atexit handlers on the main thread) still sees
+// nullptr and gone = true rather than a destroyed object.
+thread_local RunQueue* t_queue = nullptr;
+thread_local bool t_queue_gone = false;
+}  // namespace
+
+// Frees the thread's RunQueue when the thread ends (the core, the process's one, is never
+// freed).
+struct EngineCore::QueueReaper {
+  EngineCore* core = nullptr;
+  ~QueueReaper() {
+    t_queue_gone = true;
+    if (t_queue == nullptr) return;
+    core->Unregister(t_queue);
+    delete t_queue;
+    t_queue = nullptr;
+  }
+};
+thread_local EngineCore::QueueReaper EngineCore::t_reaper_;
+
+RunQueue* EngineCore::ThreadQueue() {
+  if (t_queue == nullptr && !t_queue_gone) {
+    t_reaper_.core = this;  // (its first use here registers its destructor)
+    t_queue = new RunQueue();
+    absl::MutexLock lock(&queues_mu_);
+    queues_.insert(t_queue);
+  }
+  return t_queue;
+}
+
+void EngineCore::Unregister(RunQueue* q) {
+  absl::MutexLock lock(&queues_mu_);
+  queues_.erase(q);
+}
+
+void EngineCore::MaybeRescue() {
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t due = next_rescue_ns_.load(std::memory_order_relaxed);
+  if (now < due || !next_rescue_ns_.compare_exchange_strong(
+                       due, now + absl::ToInt64Nanoseconds(kRescueEvery),
+                       std::memory_order_relaxed)) {
+    return;
+  }
+  size_t rescued = 0;
+  bool stuck = false;
+  {
+    absl::MutexLock lock(&queues_mu_);  // (a thread's exit waits: its queue stays valid here)
+    for (RunQueue* q : queues_) {
+      const RunQueue::Rescued r = q->Rescue(absl::FromUnixNanos(now), kRunStuck,
+                                            [this](RunQueue::Fn fn) { executor_->Run(std::move(fn)); });
+      stuck = stuck || r.stuck;
+      rescued += r.moved;
+    }
+  }
+  if (rescued > 0) counters_.runs_rescued.fetch_add(rescued, std::memory_order_relaxed);
+  // The stuck thread may be an executor worker in its idle hook, for which the blocked
+  // workers leave what is queued: they must not wait for it now.
+  if (stuck) executor_->IdlerStuck();
+}
+
+EngineCore::PollingScope::PollingScope(EngineCore* core) : core_(core), queue_(nullptr) {
+  if (t_polling != nullptr) return;
+  queue_ = core->ThreadQueue();
+  if (queue_ == nullptr) return;  // the thread is ending: RunSoon uses the executor
+  t_polling = this;
+  queue_->Enter();
+  core->MaybeRescue();
 }
 
 EngineCore::PollingScope::~PollingScope() {
-  if (!outermost_) return;
+  if (queue_ == nullptr) return;
   Drain();
+  queue_->Leave();
   t_polling = nullptr;
 }
 
 size_t EngineCore::PollingScope::Drain() {
-  size_t ran = 0;
-  while (outermost_ && !queue_.empty()) {  // closures may queue more: they run too, in order
-    auto batch = std::move(queue_);
-    queue_.clear();
-    core_->counters_.runs_after_callback.fetch_add(batch.size(), std::memory_order_relaxed);
-    for (auto& fn : batch) fn();
-    ran += batch.size();
-  }
+  if (queue_ == nullptr) return 0;
+  const size_t ran = queue_->RunAll();  // closures may queue more: they run too, in order
+  core_->counters_.runs_after_callback.fetch_add(ran, std::memory_order_relaxed);
   return ran;
 }
 
 void EngineCore::RunSoon(absl::AnyInvocable<void()> fn) {
   if (PollingScope* scope = t_polling; scope != nullptr && scope->core_ == this) {
-    scope->queue_.push_back(std::move(fn));
+    scope->queue_->Push(std::move(fn));
     return;
   }
   counters_.runs_executor.fetch_add(1, std::memory_order_relaxed);

@@ -14,13 +14,14 @@
 #include <atomic>
 #include <memory>
 
-#include "absl/container/inlined_vector.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "transport/dpdk/counter.h"
 #include "transport/engine/connector.h"
 #include "transport/engine/router.h"
 #include "transport/engine/executor.h"
+#include "transport/engine/run_queue.h"
 #include "transport/engine/timer_manager.h"
 #include "transport/lwip/config.h"
 #include "transport/lwip/stack.h"
@@ -41,6 +42,9 @@ struct EngineCounters {
   // EventEngine::Run closures (RunSoon).
   std::atomic<uint64_t> runs_after_callback{0};  // by the polling thread that posted them
   std::atomic<uint64_t> runs_executor{0};        // handed to the executor
+  // Queued by a polling thread for itself and handed to the executor because that thread
+  // stayed inside one closure for kRunStuck (RunQueue::Rescue).
+  std::atomic<uint64_t> runs_rescued{0};
 };
 
 class EngineCore {
@@ -67,8 +71,15 @@ class EngineCore {
   // that read the frame. Elsewhere on the executor, whose threads are woken only when none of
   // them is polling.
   void RunSoon(absl::AnyInvocable<void()> fn);
+  // Closures that wait behind one a polling thread has been running this long are handed to
+  // the executor (RunQueue::Rescue), looked at every kRescueEvery by threads entering a
+  // PollingScope.
+  static constexpr absl::Duration kRunStuck = absl::Milliseconds(1);
+  static constexpr absl::Duration kRescueEvery = absl::Microseconds(500);
+
   // Around a pass over the stack and the gRPC work it completes, on a thread that polls. The
-  // outermost scope on a thread runs what RunSoon queued when it ends, and what that queues.
+  // outermost scope on a thread runs what RunSoon queued when it ends, and what that queues
+  // (its thread's RunQueue).
   class PollingScope {
    public:
     explicit PollingScope(EngineCore* core);
@@ -80,8 +91,7 @@ class EngineCore {
 
    private:
     EngineCore* core_;
-    bool outermost_;
-    absl::InlinedVector<absl::AnyInvocable<void()>, 4> queue_;
+    RunQueue* queue_;  // this thread's (outermost scope), or nullptr
     friend class EngineCore;
   };
 
@@ -121,6 +131,14 @@ class EngineCore {
   EngineCore() = default;
   // An executor thread with nothing queued (Executor::IdleHook).
   void PollWhileIdle(absl::Duration spin, absl::FunctionRef<bool()> queued);
+  // This thread's RunQueue, made and registered on its first use; unregistered and freed at
+  // the thread's exit (QueueReaper, a thread_local), after which this returns nullptr.
+  struct QueueReaper;
+  static thread_local QueueReaper t_reaper_;
+  RunQueue* ThreadQueue();
+  void Unregister(RunQueue* q) ABSL_LOCKS_EXCLUDED(queues_mu_);
+  // Every kRescueEvery (any thread; returns at once between): RunQueue::Rescue on each.
+  void MaybeRescue() ABSL_LOCKS_EXCLUDED(queues_mu_);
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<TimerManager> timers_;
@@ -129,6 +147,9 @@ class EngineCore {
   Connector connector_{this};  // every connect in flight
   std::atomic<bool> workers_poll_{true};
   std::atomic<int> grpc_waiters_{0};  // threads inside GrpcWaiter scopes
+  absl::Mutex queues_mu_;
+  absl::flat_hash_set<RunQueue*> queues_ ABSL_GUARDED_BY(queues_mu_);  // every thread's
+  std::atomic<int64_t> next_rescue_ns_{0};  // absl::GetCurrentTimeNanos() of the next look
 };
 
 }  // namespace grpc_bypass::engine

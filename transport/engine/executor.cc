@@ -53,6 +53,11 @@ void Executor::NudgeIdle() {
   if (idling_ == 0 && !stopping_) nudged_ = true;
 }
 
+void Executor::IdlerStuck() {
+  absl::MutexLock lock(&mu_);
+  if (idling_ > 0) idler_stuck_ = true;
+}
+
 void Executor::Loop() {
   t_executor_thread = true;
   for (;;) {
@@ -67,11 +72,15 @@ void Executor::Loop() {
     absl::AnyInvocable<void()> fn;
     {
       absl::MutexLock lock(&mu_);
-      if (idled) --idling_;
+      if (idled) {
+        --idling_;
+        idler_stuck_ = false;
+      }
       // While a worker is in the idle hook (polling the stack), it takes what is queued: the
-      // blocked workers are not woken for it (a context switch per closure otherwise).
+      // blocked workers are not woken for it (a context switch per closure otherwise), unless
+      // it is stuck there.
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || nudged_ || (!queue_.empty() && idling_ == 0);
+        return stopping_ || nudged_ || (!queue_.empty() && (idling_ == 0 || idler_stuck_));
       };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) {

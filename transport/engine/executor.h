@@ -31,6 +31,10 @@ class Executor {
   // Wakes one blocked worker to run the idle hook, unless a worker is in it already or a
   // nudge is pending. Any thread.
   void NudgeIdle() ABSL_LOCKS_EXCLUDED(mu_);
+  // A worker in the idle hook does not come back soon (it runs application code that
+  // blocks): until a worker leaves the idle hook, blocked workers take what is queued rather
+  // than leave it to the idle one. Any thread.
+  void IdlerStuck() ABSL_LOCKS_EXCLUDED(mu_);
   // True on one of this executor's threads.
   static bool OnExecutorThread();
   // Closures queued and not yet started now (+1 while stopping), and the most there have
@@ -49,6 +53,7 @@ class Executor {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int idling_ ABSL_GUARDED_BY(mu_) = 0;  // workers inside the idle hook
   bool nudged_ ABSL_GUARDED_BY(mu_) = false;  // NudgeIdle: a worker is to run the idle hook
+  bool idler_stuck_ ABSL_GUARDED_BY(mu_) = false;  // IdlerStuck, until a worker leaves the hook
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

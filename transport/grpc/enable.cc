@@ -204,6 +204,7 @@ void AddPollStats(StatsBuilder& b, Stack& stack) {
   b.add("poll.wakeups", ps.wakeups);
   b.add("poll.takeovers", ps.takeovers);
   b.add("poll.spinners_wanted", ps.spinners_wanted);
+  b.add("poll.spinner_away_passes", ps.spinner_away_passes);
   b.add("poll.watch_sleeps", ps.watch_sleeps);
   b.add("poll.spin_passes", ps.spin_passes);
   b.add("poll.run_inline", ps.inline_runs);
@@ -249,6 +250,7 @@ void AddEngineAndGrpcStats(StatsBuilder& b, engine::EngineCore* core) {
   b.add("engine.completions_inline", e.completions_inline.load());
   b.add("engine.completions_executor", e.completions_executor.load());
   b.add("engine.runs_after_callback", e.runs_after_callback.load());
+  b.add("engine.runs_rescued", e.runs_rescued.load());
   b.add("engine.runs_executor", e.runs_executor.load());
   b.gauge("engine.executor_queued", core->executor().QueuedNow());
   b.gauge("engine.executor_queued_max", core->executor().QueuedMax());

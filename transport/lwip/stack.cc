@@ -251,6 +251,9 @@ void Stack::RunAfterTurn(absl::AnyInvocable<void()> fn) { deferred_.push_back(st
 
 uint32_t Stack::Poll() {
   uint32_t work = 0;
+  if (spinner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    spinner_poll_tsc_.store(rte_get_tsc_cycles(), std::memory_order_relaxed);
+  }
   InScope([&] {
     if (!TryTakeToken()) return;
     if (!stopped_) work = PassLocked();
@@ -386,6 +389,7 @@ bool Stack::BeginSpin() {
                                         std::memory_order_acq_rel)) {
     return false;
   }
+  spinner_poll_tsc_.store(rte_get_tsc_cycles(), std::memory_order_relaxed);
   return true;
 }
 
@@ -510,8 +514,20 @@ void Stack::RunQueuedCommands() {
   }
 }
 
+bool Stack::SpinnerAway() const {
+  const uint64_t since = rte_get_tsc_cycles() - spinner_poll_tsc_.load(std::memory_order_relaxed);
+  return static_cast<int64_t>(since) >
+         absl::ToInt64Microseconds(kSpinnerAway) * static_cast<int64_t>(rte_get_tsc_hz() / 1000000);
+}
+
 bool Stack::WatchSpinner(SpinnerWatch& w) {
   if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
+    if (SpinnerAway()) {
+      // It spins no more: it runs what a pass completed (gRPC >= 1.60 runs callback
+      // reactions there) and that blocks. Serve the ports beside it until it is back.
+      spinner_away_passes_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
     // Another thread polls (and runs the timers). Its EndSpin(idle) wakes us at once.
     w.watched = true;
     watch_sleeps_.Inc();  // the background poller only
@@ -690,7 +706,8 @@ PollStats Stack::poll_stats() const {
                    watch_sleeps_.Get(),
                    dpdk::ThreadsWithoutLcore(),
                    corked_output_.Get(),
-                   spinner_wanted_calls_.load(std::memory_order_relaxed)};
+                   spinner_wanted_calls_.load(std::memory_order_relaxed),
+                   spinner_away_passes_.load(std::memory_order_relaxed)};
 }
 
 uint32_t LwipStats::Used(const std::string& pool) const {

@@ -54,6 +54,9 @@ struct PollStats {
   uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
   uint64_t corked_output = 0;  // connections whose output waited for their batch's end (Cork)
   uint64_t spinners_wanted = 0;  // SpinnerWanted calls: background passes with work, no spinner
+  // Background passes made while the spinner had not polled for kSpinnerAway (it runs
+  // application code inside its spin: a callback reaction that blocks).
+  uint64_t spinner_away_passes = 0;
 };
 
 // lwIP's own counters (memp pools, the heap, protocols) and the netif's, read in one turn.
@@ -170,6 +173,9 @@ class Stack {
   // takes over the ports (it is woken); idle=false: the spinner will be back soon.
   bool BeginSpin();
   void EndSpin(bool idle);
+  // A spinner that has not begun a pass for this long is away (it runs what its passes
+  // completed, inside its spin): the background poller polls beside it until it is back.
+  static constexpr absl::Duration kSpinnerAway = absl::Milliseconds(1);
 
   // Whether the background poller spins (IdleConfig::spin) before it blocks; off when other
   // threads (gRPC's pollers) do the spinning. Default on.
@@ -215,8 +221,10 @@ class Stack {
   void Background();  // the background poller's loop, and its parts:
   struct SpinnerWatch;
   void RunQueuedCommands() ABSL_LOCKS_EXCLUDED(stack_token);
-  // True if a spinner is there or has just left (then this has blocked a while).
+  // True if a spinner is there or has just left (then this has blocked a while); false if
+  // none is, or the one there is away (SpinnerAway).
   bool WatchSpinner(SpinnerWatch& w);
+  bool SpinnerAway() const;
   // After a background pass with work: SpinnerWanted, if no one spins (rate-limited by `last`).
   void WantSpinner(absl::Time& last);
   void FinalTurn() ABSL_LOCKS_EXCLUDED(stack_token);
@@ -289,12 +297,14 @@ class Stack {
   std::atomic<std::thread::id> spinner_{};  // the thread between BeginSpin and EndSpin
   std::atomic<bool> spin_in_background_{true};
   std::atomic<uint64_t> last_spin_end_tsc_{0};
+  std::atomic<uint64_t> spinner_poll_tsc_{0};  // when the spinner last began a pass (Poll)
   std::atomic<Scope*> scope_{nullptr};    // set once, never freed (lives with the process)
 
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
       timer_runs_, tx_frames_, background_passes_, watch_sleeps_, corked_output_;
   std::atomic<uint64_t> deferred_run_{0}, inline_runs_{0}, posted_runs_{0},
-      spin_passes_{0}, wakeups_{0}, takeovers_{0}, spinner_wanted_calls_{0};
+      spin_passes_{0}, wakeups_{0}, takeovers_{0}, spinner_wanted_calls_{0},
+      spinner_away_passes_{0};
 };
 
 // Exits the process with one line on stderr if `st` is not OK (for binaries' main()).
