@@ -155,54 +155,72 @@ TEST(RunQueue, RunAllRunsInOrderWhatIsQueuedAndWhatThatQueues) {
   EXPECT_EQ(q.RunAll(), 0u);
 }
 
-TEST(RunQueue, RescueTakesWhatWaitsOnlyAfterTheOwnerStayedInOneScopeForTheBound) {
+TEST(RunQueue, AnOwnerOutsideItsClosuresIsNeverStuck) {
+  RunQueue q;  // e.g. in a long pass over the stack: not application code
+  std::vector<RunQueue::Fn> taken;
+  auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
+  const absl::Time t0 = absl::Now();
+  q.Push([] {});
+  EXPECT_FALSE(q.Rescue(t0, absl::Milliseconds(1), to).stuck);
+  EXPECT_FALSE(q.Rescue(t0 + absl::Seconds(1), absl::Milliseconds(1), to).stuck);
+  EXPECT_TRUE(taken.empty());
+  EXPECT_EQ(q.RunAll(), 1u);
+}
+
+// The owner thread runs RunAll; its first closure stays in until `release`, queuing one more
+// closure each time `push` is notified (push_at and pushed are reset by the test).
+struct StuckOwner {
   RunQueue q;
+  absl::Notification entered, release, second_ran;
+  std::thread owner;
+  StuckOwner() {
+    q.Push([this] {
+      entered.Notify();
+      release.WaitForNotification();
+    });
+    q.Push([this] { second_ran.Notify(); });
+    owner = std::thread([this] { q.RunAll(); });
+    entered.WaitForNotification();
+  }
+  ~StuckOwner() {
+    release.Notify();
+    owner.join();
+  }
+};
+
+TEST(RunQueue, AClosureThatBlocksDoesNotHoldUpTheOnesBehindIt) {
+  StuckOwner s;
   std::vector<RunQueue::Fn> taken;
   auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
   const absl::Time t0 = absl::Now();
   const absl::Duration stuck = absl::Milliseconds(1);
-  q.Push([] {});
-  EXPECT_FALSE(q.Rescue(t0, stuck, to).stuck) << "outside a scope the owner is not stuck";
-  q.Enter();
-  EXPECT_FALSE(q.Rescue(t0, stuck, to).stuck) << "the first look starts the clock";
-  EXPECT_FALSE(q.Rescue(t0 + absl::Microseconds(500), stuck, to).stuck);
-  const RunQueue::Rescued r = q.Rescue(t0 + absl::Milliseconds(2), stuck, to);
+  EXPECT_FALSE(s.q.Rescue(t0, stuck, to).stuck) << "the first look starts the clock";
+  EXPECT_FALSE(s.q.Rescue(t0 + absl::Microseconds(500), stuck, to).stuck);
+  const RunQueue::Rescued r = s.q.Rescue(t0 + absl::Milliseconds(2), stuck, to);
   EXPECT_TRUE(r.stuck);
-  EXPECT_EQ(r.moved, 1u);
-  EXPECT_EQ(taken.size(), 1u);
-  EXPECT_EQ(q.RunAll(), 0u) << "what was rescued does not run here too";
-  q.Leave();
-  q.Enter();  // a new scope: its clock starts at the next look
-  q.Push([] {});
-  EXPECT_FALSE(q.Rescue(t0 + absl::Milliseconds(3), stuck, to).stuck);
-  EXPECT_EQ(q.RunAll(), 1u);
-  q.Leave();
+  ASSERT_EQ(r.moved, 1u);
+  taken[0]();
+  EXPECT_TRUE(s.second_ran.HasBeenNotified())
+      << "the closure behind the blocked one ran here, before that one returned";
+  EXPECT_TRUE(s.q.Rescue(t0 + absl::Milliseconds(3), stuck, to).stuck) << "still in it";
+  EXPECT_EQ(taken.size(), 1u) << "nothing more to take";
 }
 
-TEST(RunQueue, AClosureThatBlocksDoesNotHoldUpTheOnesBehindIt) {
-  RunQueue q;
-  absl::Notification entered, release, second_ran;
-  std::thread owner([&] {
-    q.Enter();
-    q.Push([&] {
-      entered.Notify();
-      release.WaitForNotification();
-    });
-    q.Push([&] { second_ran.Notify(); });
-    q.RunAll();
-    q.Leave();
-  });
-  entered.WaitForNotification();
+TEST(RunQueue, AnOwnerThatKeepsQueuingIsNotStuck) {
+  StuckOwner s;
   std::vector<RunQueue::Fn> taken;
   auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
   const absl::Time t0 = absl::Now();
-  q.Rescue(t0, absl::Milliseconds(1), to);
-  const RunQueue::Rescued r = q.Rescue(t0 + absl::Milliseconds(5), absl::Milliseconds(1), to);
-  ASSERT_EQ(r.moved, 1u);
-  taken[0]();
-  EXPECT_TRUE(second_ran.HasBeenNotified()) << "the rescued closure ran here, before the blocked one returned";
-  release.Notify();
-  owner.join();
+  const absl::Duration stuck = absl::Milliseconds(1);
+  EXPECT_FALSE(s.q.Rescue(t0, stuck, to).stuck);
+  s.q.Push([] {});  // (as the owner would, from inside its long closure: progress)
+  EXPECT_FALSE(s.q.Rescue(t0 + absl::Milliseconds(2), stuck, to).stuck)
+      << "it queued since the last look: its clock restarts";
+  EXPECT_FALSE(s.q.Rescue(t0 + absl::Milliseconds(2.5), stuck, to).stuck);
+  EXPECT_TRUE(taken.empty());
+  EXPECT_TRUE(s.q.Rescue(t0 + absl::Milliseconds(4), stuck, to).stuck);
+  EXPECT_EQ(taken.size(), 2u);
+  for (auto& fn : taken) fn();
 }
 
 TEST(TimerManager, FiresInDeadlineOrderNotBeforeItsDelay) {

@@ -41,14 +41,15 @@ ok2xx=$(sed -nE 's/^status codes: ([0-9]+) 2xx.*/\1/p' "$TMP/h2load.log")
 sleep 0.5  # the stats file is rewritten every 200 ms
 queued_max=$(statv engine.executor_queued_max); in_caches=$(statv port0.mempool_in_caches)
 pool=$(statv port0.mempool_size); tx_nombuf=$(statv port0.tx_nombuf)
+rescued=$(statv engine.runs_rescued)
 [[ -n "$queued_max" && -n "$in_caches" && -n "$pool" ]] || fail "the server's stats lack the gauges"
 (( queued_max <= 5000 )) || fail "$queued_max EventEngine::Run closures waited for the executor at once (bound 5 000)"
 (( in_caches <= pool / 4 )) || fail "$in_caches of $pool free mbufs are held in per-thread caches (bound $(( pool / 4 )))"
 (( tx_nombuf == 0 )) || fail "TX found no mbuf $tx_nombuf times"
 grow=$(( (max_rss - base_rss) / 1024 ))
-(( grow <= 400 )) || fail "the server's RSS grew by $grow MiB under the load (bound 400 MiB)"
+(( grow <= 400 )) || fail "the server's RSS grew by $grow MiB under the load (bound 400 MiB; executor queue peak $queued_max, closures rescued $(statv engine.runs_rescued), background passes beside a stuck spinner $(statv poll.spinner_away_passes), Run closures after their callback $(statv engine.runs_after_callback) / on the executor $(statv engine.runs_executor))"
 kill -TERM "$SPID"; wait "$SPID" || fail "server exit: $(tail -3 "$TMP/server.log")"
 served=$(sed -nE 's/^bench_server: ([0-9]+) unary calls ended with status OK/\1/p' "$TMP/server.log")
 [[ "$served" == "$N" ]] || fail "the server ended $served calls with OK, h2load sent $N"
-pass "--api=$API, h2load 256 x 100, $N calls: all answered; executor queue peak $queued_max, mbufs in caches $in_caches of $pool, tx_nombuf 0, RSS +$grow MiB ($(sed -nE 's/^finished in ([^,]+), ([0-9.]+) req\/s.*/\1, \2 req\/s/p' "$TMP/h2load.log"))"
+pass "--api=$API, h2load 256 x 100, $N calls: all answered; executor queue peak $queued_max, mbufs in caches $in_caches of $pool, tx_nombuf 0, RSS +$grow MiB, closures rescued from a stuck thread $rescued ($(sed -nE 's/^finished in ([^,]+), ([0-9.]+) req\/s.*/\1, \2 req\/s/p' "$TMP/h2load.log"))"
 echo "1 passed, 0 failed"

@@ -42,6 +42,9 @@ absl::StatusOr<EngineCore*> EngineCore::Start(const StackConfig& config) {
       core->executor_->NudgeIdle();
     }
   });
+  // A thread stuck in a closure while no other thread polls: the background poller's looks
+  // (every 2-16 ms while another thread spins) find it.
+  core->stack_->AddOnBackgroundWake([core] { core->MaybeRescue(); });
   core->stack_->SetOffload([core](absl::AnyInvocable<void()> fn) {
     core->counters_.completions_executor.fetch_add(1, std::memory_order_relaxed);
     core->executor_->Run(std::move(fn));
@@ -112,13 +115,16 @@ void EngineCore::MaybeRescue() {
     for (RunQueue* q : queues_) {
       const RunQueue::Rescued r = q->Rescue(absl::FromUnixNanos(now), kRunStuck,
                                             [this](RunQueue::Fn fn) { executor_->Run(std::move(fn)); });
-      stuck = stuck || r.stuck;
+      if (r.stuck) {
+        stuck = true;
+        stack_->SpinnerStuck(q->owner());
+      }
       rescued += r.moved;
     }
   }
   if (rescued > 0) counters_.runs_rescued.fetch_add(rescued, std::memory_order_relaxed);
   // The stuck thread may be an executor worker in its idle hook, for which the blocked
-  // workers leave what is queued: they must not wait for it now.
+  // workers leave what is queued, and the stack's spinner: neither must be waited for now.
   if (stuck) executor_->IdlerStuck();
 }
 
@@ -127,14 +133,12 @@ EngineCore::PollingScope::PollingScope(EngineCore* core) : core_(core), queue_(n
   queue_ = core->ThreadQueue();
   if (queue_ == nullptr) return;  // the thread is ending: RunSoon uses the executor
   t_polling = this;
-  queue_->Enter();
   core->MaybeRescue();
 }
 
 EngineCore::PollingScope::~PollingScope() {
   if (queue_ == nullptr) return;
   Drain();
-  queue_->Leave();
   t_polling = nullptr;
 }
 

@@ -74,7 +74,7 @@ class EngineCore {
   // Closures that wait behind one a polling thread has been running this long are handed to
   // the executor (RunQueue::Rescue), looked at every kRescueEvery by threads entering a
   // PollingScope.
-  static constexpr absl::Duration kRunStuck = absl::Milliseconds(1);
+  static constexpr absl::Duration kRunStuck = absl::Milliseconds(10);
   static constexpr absl::Duration kRescueEvery = absl::Microseconds(500);
 
   // Around a pass over the stack and the gRPC work it completes, on a thread that polls. The

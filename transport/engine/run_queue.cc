@@ -7,6 +7,7 @@ namespace grpc_bypass::engine {
 void RunQueue::Push(Fn fn) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(std::move(fn));
+  ++progress_;
 }
 
 size_t RunQueue::RunAll() {
@@ -15,12 +16,15 @@ size_t RunQueue::RunAll() {
     Fn fn;
     {
       absl::MutexLock lock(&mu_);
+      running_ = false;
       if (next_ == queue_.size()) {
         queue_.clear();
         next_ = 0;
         return ran;
       }
       fn = std::move(queue_[next_++]);
+      running_ = true;
+      ++progress_;
     }
     fn();
     ++ran;
@@ -29,13 +33,12 @@ size_t RunQueue::RunAll() {
 
 RunQueue::Rescued RunQueue::Rescue(absl::Time now, absl::Duration stuck,
                                    absl::FunctionRef<void(Fn)> to) {
-  const uint64_t busy = busy_.load(std::memory_order_acquire);
-  if (busy % 2 == 0) return {};  // not in a scope
   absl::InlinedVector<Fn, 8> taken;
   {
     absl::MutexLock lock(&mu_);
-    if (busy != seen_busy_) {  // a scope begun since the last look: its clock starts
-      seen_busy_ = busy;
+    if (!running_) return {};
+    if (progress_ != seen_progress_) {  // another closure, or one more queued: the clock restarts
+      seen_progress_ = progress_;
       seen_at_ = now;
       return {};
     }

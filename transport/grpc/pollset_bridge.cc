@@ -290,7 +290,7 @@ absl::Status InstallPollsetBridge(absl::Duration spin) {
   g_bridge.vtable.work = Work;
   g_bridge.vtable.kick = Kick;
   grpc_set_pollset_vtable(&g_bridge.vtable);
-  engine::EngineCore::Get()->stack().SetOnBackgroundWake([] {
+  engine::EngineCore::Get()->stack().AddOnBackgroundWake([] {
     if (g_bridge.owed.PassOnOverdue([](grpc_pollset* ps) { (void)g_bridge.posix.kick(ps, nullptr); })) {
       g_bridge.owed_passed_on.fetch_add(1, std::memory_order_relaxed);
     }

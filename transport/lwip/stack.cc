@@ -228,8 +228,16 @@ void Stack::SetSpinnerWanted(SpinnerWanted fn) {
   spinner_wanted_.store(new SpinnerWanted(std::move(fn)), std::memory_order_release);
 }
 
-void Stack::SetOnBackgroundWake(OnBackgroundWake fn) {
-  on_background_wake_.store(new OnBackgroundWake(std::move(fn)), std::memory_order_release);
+void Stack::AddOnBackgroundWake(OnBackgroundWake fn) {
+  for (auto& slot : on_background_wake_) {
+    OnBackgroundWake* none = nullptr;
+    auto* hook = new OnBackgroundWake(std::move(fn));
+    if (slot.compare_exchange_strong(none, hook, std::memory_order_acq_rel)) return;
+    fn = std::move(*hook);
+    delete hook;
+  }
+  std::fprintf(stderr, "grpc-bypass: more than %d background-wake hooks; one is ignored\n",
+               kMaxOnBackgroundWake);
 }
 
 void Stack::SetOffload(Offload offload) {
@@ -251,8 +259,9 @@ void Stack::RunAfterTurn(absl::AnyInvocable<void()> fn) { deferred_.push_back(st
 
 uint32_t Stack::Poll() {
   uint32_t work = 0;
-  if (spinner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-    spinner_poll_tsc_.store(rte_get_tsc_cycles(), std::memory_order_relaxed);
+  if (spinner_stuck_.load(std::memory_order_relaxed) &&
+      spinner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    spinner_stuck_.store(false, std::memory_order_relaxed);  // back
   }
   InScope([&] {
     if (!TryTakeToken()) return;
@@ -389,8 +398,16 @@ bool Stack::BeginSpin() {
                                         std::memory_order_acq_rel)) {
     return false;
   }
-  spinner_poll_tsc_.store(rte_get_tsc_cycles(), std::memory_order_relaxed);
+  spinner_stuck_.store(false, std::memory_order_relaxed);
   return true;
+}
+
+void Stack::SpinnerStuck(std::thread::id thread) {
+  if (spinner_.load(std::memory_order_acquire) != thread ||
+      spinner_stuck_.exchange(true, std::memory_order_acq_rel)) {
+    return;
+  }
+  if (sleeping_.load(std::memory_order_seq_cst)) Wake();
 }
 
 void Stack::EndSpin(bool idle) {
@@ -440,7 +457,11 @@ void Stack::Background() {
   bool interrupts = true;
   for (const auto& p : ports_) interrupts = interrupts && !p->RxInterruptFds().empty();
   while (!stop_requested_.load(std::memory_order_acquire)) {
-    if (OnBackgroundWake* w = on_background_wake_.load(std::memory_order_acquire)) (*w)();
+    for (auto& slot : on_background_wake_) {
+      OnBackgroundWake* w = slot.load(std::memory_order_acquire);
+      if (w == nullptr) break;
+      (*w)();
+    }
     if (has_commands_.load(std::memory_order_seq_cst) && !stack_token.Busy()) {
       RunQueuedCommands();
       continue;
@@ -514,15 +535,9 @@ void Stack::RunQueuedCommands() {
   }
 }
 
-bool Stack::SpinnerAway() const {
-  const uint64_t since = rte_get_tsc_cycles() - spinner_poll_tsc_.load(std::memory_order_relaxed);
-  return static_cast<int64_t>(since) >
-         absl::ToInt64Microseconds(kSpinnerAway) * static_cast<int64_t>(rte_get_tsc_hz() / 1000000);
-}
-
 bool Stack::WatchSpinner(SpinnerWatch& w) {
   if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
-    if (SpinnerAway()) {
+    if (spinner_stuck_.load(std::memory_order_acquire)) {
       // It spins no more: it runs what a pass completed (gRPC >= 1.60 runs callback
       // reactions there) and that blocks. Serve the ports beside it until it is back.
       spinner_away_passes_.fetch_add(1, std::memory_order_relaxed);

@@ -54,8 +54,7 @@ struct PollStats {
   uint64_t threads_without_lcore = 0;  // stack threads without a mempool cache (eal.h)
   uint64_t corked_output = 0;  // connections whose output waited for their batch's end (Cork)
   uint64_t spinners_wanted = 0;  // SpinnerWanted calls: background passes with work, no spinner
-  // Background passes made while the spinner had not polled for kSpinnerAway (it runs
-  // application code inside its spin: a callback reaction that blocks).
+  // Background passes made beside a spinner stuck in application code (SpinnerStuck).
   uint64_t spinner_away_passes = 0;
 };
 
@@ -173,9 +172,10 @@ class Stack {
   // takes over the ports (it is woken); idle=false: the spinner will be back soon.
   bool BeginSpin();
   void EndSpin(bool idle);
-  // A spinner that has not begun a pass for this long is away (it runs what its passes
-  // completed, inside its spin): the background poller polls beside it until it is back.
-  static constexpr absl::Duration kSpinnerAway = absl::Milliseconds(1);
+  // The layer above saw `thread` stuck in application code that it runs inside its spin
+  // (a callback reaction that blocks). If that thread is the spinner, the background poller
+  // polls beside it (and is woken to) until it begins its next pass. Any thread.
+  void SpinnerStuck(std::thread::id thread);
 
   // Whether the background poller spins (IdleConfig::spin) before it blocks; off when other
   // threads (gRPC's pollers) do the spinning. Default on.
@@ -199,8 +199,10 @@ class Stack {
   // notice one that did not come back. Its delay is the poller's: a
   // pass, or a look every 2..16 ms while another thread spins. Set once, before traffic;
   // must return at once.
+  // Up to kMaxOnBackgroundWake of them, called in the order added.
   using OnBackgroundWake = absl::AnyInvocable<void()>;
-  void SetOnBackgroundWake(OnBackgroundWake fn);
+  static constexpr int kMaxOnBackgroundWake = 4;
+  void AddOnBackgroundWake(OnBackgroundWake fn);
 
   const StackConfig& config() const { return config_; }
   dpdk::Device& device() { return *device_; }
@@ -222,9 +224,8 @@ class Stack {
   struct SpinnerWatch;
   void RunQueuedCommands() ABSL_LOCKS_EXCLUDED(stack_token);
   // True if a spinner is there or has just left (then this has blocked a while); false if
-  // none is, or the one there is away (SpinnerAway).
+  // none is, or the one there is stuck (SpinnerStuck).
   bool WatchSpinner(SpinnerWatch& w);
-  bool SpinnerAway() const;
   // After a background pass with work: SpinnerWanted, if no one spins (rate-limited by `last`).
   void WantSpinner(absl::Time& last);
   void FinalTurn() ABSL_LOCKS_EXCLUDED(stack_token);
@@ -282,7 +283,8 @@ class Stack {
   bool offload_turn_ ABSL_GUARDED_BY(stack_token) = false;  // this turn's After::kOffload
   std::atomic<Offload*> offload_{nullptr};  // set once, never freed (lives with the process)
   std::atomic<SpinnerWanted*> spinner_wanted_{nullptr};  // the same
-  std::atomic<OnBackgroundWake*> on_background_wake_{nullptr};  // the same
+  // The same (AddOnBackgroundWake; slots filled in order).
+  std::atomic<OnBackgroundWake*> on_background_wake_[kMaxOnBackgroundWake] = {};
 
   // Commands for the next pass.
   absl::Mutex mu_;
@@ -297,7 +299,7 @@ class Stack {
   std::atomic<std::thread::id> spinner_{};  // the thread between BeginSpin and EndSpin
   std::atomic<bool> spin_in_background_{true};
   std::atomic<uint64_t> last_spin_end_tsc_{0};
-  std::atomic<uint64_t> spinner_poll_tsc_{0};  // when the spinner last began a pass (Poll)
+  std::atomic<bool> spinner_stuck_{false};  // SpinnerStuck, until the spinner's next Poll
   std::atomic<Scope*> scope_{nullptr};    // set once, never freed (lives with the process)
 
   Counter iterations_, idle_iterations_, sleeps_, rx_frames_, input_frames_, commands_run_,
