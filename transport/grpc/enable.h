@@ -59,8 +59,8 @@ absl::Status Enable(const Options& options);
 //                         rx_frames, input_frames, commands, timer_runs, tx_frames;
 //                         where they ran: background_passes, wakeups, takeovers,
 //                         spinners_wanted (a background pass found work, no one spun),
-//                         spinner_away_passes (background passes beside a spinner that ran
-//                         application code for over 1 ms: a blocking reaction),
+//                         spinner_away_passes (background passes beside a spinner stuck
+//                         in application code: a blocking reaction),
 //                         spin_passes, run_inline, run_posted, completions_run_by_poller
 //   netif.<counter>       rx_runts (headers incomplete, dropped before lwIP),
 //                         rx_input_errors, tx_nomem, tx_dropped
@@ -69,8 +69,8 @@ absl::Status Enable(const Options& options);
 //   engine.<counter>      endpoints_opened, endpoints_closed, bytes_read, bytes_written,
 //                         write_stalls, early_flushes, completions_inline,
 //                         completions_executor, runs_after_callback, runs_executor,
-//                         runs_rescued (Run closures taken from a thread stuck for over
-//                         1 ms in one pass and handed to the executor),
+//                         runs_rescued (Run closures taken from a thread stuck for 10 ms
+//                         in one closure and handed to the executor),
 //                         executor_queued, executor_queued_max (EventEngine::Run closures
 //                         and completions waiting for an executor thread: now, and the peak)
 //   grpc.<counter>        pollset_spins, pollset_spins_kicked, pollset_yields_for_others,
