@@ -37,11 +37,15 @@ for sapi in sync callback async; do
         # Counted, not timed: one call at a time is served by the thread that polled it, on
         # every server API. The callback server on gRPC 1.51 took 4 context switches per call
         # before the pollset bridge owed its threads their own kicks (pollset_bridge.cc).
-        # The best of up to three runs: a run that another process preempts on this shared
-        # machine (both processes then near one switch per call) is not the server's doing.
+        # The best of up to five runs, a second apart: a run that another process preempts on
+        # this shared machine (both processes then near one switch per call, a phase that can
+        # last several seconds: 3 runs in a row at 1.02-1.06 seen in a full tools/test on
+        # 2026-12-07) is not the server's doing. The bug this guards against was above 2 in
+        # every run.
         csw="$(field "$run" server_ctx_switches_per_rpc)" all="$csw"
-        for retry in 1 2; do
+        for retry in 1 2 3 4; do
           awk -v c="$csw" 'BEGIN { exit !(c == "" || c > 1.0) }' || break
+          sleep 1
           again="$(run_client "$sapi${i}r$retry" --api=$capi $args)" || fail "$sapi server, rerun $retry"
           csw="$(field "$again" server_ctx_switches_per_rpc)" all="$all $csw"
         done

@@ -61,9 +61,6 @@ void EngineCore::Shutdown() {
 namespace {
 thread_local EngineCore::PollingScope* t_polling = nullptr;  // this thread's outermost scope
 
-}  // namespace
-
-namespace {
 // This thread's RunQueue. Trivially destructible, so that code running after the thread's
 // C++ thread-local destructors (its exit, and atexit handlers on the main thread) still sees
 // nullptr and gone = true rather than a destroyed object.

@@ -71,9 +71,11 @@ class EngineCore {
   // that read the frame. Elsewhere on the executor, whose threads are woken only when none of
   // them is polling.
   void RunSoon(absl::AnyInvocable<void()> fn);
-  // Closures that wait behind one a polling thread has been running this long are handed to
-  // the executor (RunQueue::Rescue), looked at every kRescueEvery by threads entering a
-  // PollingScope.
+  // A polling thread inside one closure this long, with no closure queued or begun since, is
+  // stuck: what it queued goes to the executor (RunQueue::Rescue), whose blocked workers take
+  // it, and the stack polls beside it if it is the spinner. Looked at every kRescueEvery by
+  // threads entering a PollingScope and at the background poller's wake-ups. (1 ms took busy
+  // threads for stuck ones under h2load overload: see the README.)
   static constexpr absl::Duration kRunStuck = absl::Milliseconds(10);
   static constexpr absl::Duration kRescueEvery = absl::Microseconds(500);
 
