@@ -155,10 +155,16 @@ TEST(RunQueue, RunAllRunsInOrderWhatIsQueuedAndWhatThatQueues) {
   EXPECT_EQ(q.RunAll(), 0u);
 }
 
+// Collects what RunQueue::Rescue hands on.
+struct Sink {  // (FunctionRef calls it as const)
+  mutable std::vector<RunQueue::Fn> taken;
+  void operator()(RunQueue::Fn fn) const { taken.push_back(std::move(fn)); }
+};
+
 TEST(RunQueue, AnOwnerOutsideItsClosuresIsNeverStuck) {
   RunQueue q;  // e.g. in a long pass over the stack: not application code
-  std::vector<RunQueue::Fn> taken;
-  auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
+  Sink to;
+  std::vector<RunQueue::Fn>& taken = to.taken;
   const absl::Time t0 = absl::Now();
   q.Push([] {});
   EXPECT_FALSE(q.Rescue(t0, absl::Milliseconds(1), to).stuck);
@@ -167,8 +173,8 @@ TEST(RunQueue, AnOwnerOutsideItsClosuresIsNeverStuck) {
   EXPECT_EQ(q.RunAll(), 1u);
 }
 
-// The owner thread runs RunAll; its first closure stays in until `release`, queuing one more
-// closure each time `push` is notified (push_at and pushed are reset by the test).
+// An owner thread in RunAll whose first closure stays in until `release` (a reaction that
+// blocks), with a second closure queued behind it.
 struct StuckOwner {
   RunQueue q;
   absl::Notification entered, release, second_ran;
@@ -190,8 +196,8 @@ struct StuckOwner {
 
 TEST(RunQueue, AClosureThatBlocksDoesNotHoldUpTheOnesBehindIt) {
   StuckOwner s;
-  std::vector<RunQueue::Fn> taken;
-  auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
+  Sink to;
+  std::vector<RunQueue::Fn>& taken = to.taken;
   const absl::Time t0 = absl::Now();
   const absl::Duration stuck = absl::Milliseconds(1);
   EXPECT_FALSE(s.q.Rescue(t0, stuck, to).stuck) << "the first look starts the clock";
@@ -208,8 +214,8 @@ TEST(RunQueue, AClosureThatBlocksDoesNotHoldUpTheOnesBehindIt) {
 
 TEST(RunQueue, AnOwnerThatKeepsQueuingIsNotStuck) {
   StuckOwner s;
-  std::vector<RunQueue::Fn> taken;
-  auto to = [&](RunQueue::Fn fn) { taken.push_back(std::move(fn)); };
+  Sink to;
+  std::vector<RunQueue::Fn>& taken = to.taken;
   const absl::Time t0 = absl::Now();
   const absl::Duration stuck = absl::Milliseconds(1);
   EXPECT_FALSE(s.q.Rescue(t0, stuck, to).stuck);

@@ -229,13 +229,12 @@ void Stack::SetSpinnerWanted(SpinnerWanted fn) {
 }
 
 void Stack::AddOnBackgroundWake(OnBackgroundWake fn) {
+  auto* hook = new OnBackgroundWake(std::move(fn));
   for (auto& slot : on_background_wake_) {
     OnBackgroundWake* none = nullptr;
-    auto* hook = new OnBackgroundWake(std::move(fn));
     if (slot.compare_exchange_strong(none, hook, std::memory_order_acq_rel)) return;
-    fn = std::move(*hook);
-    delete hook;
   }
+  delete hook;
   std::fprintf(stderr, "grpc-bypass: more than %d background-wake hooks; one is ignored\n",
                kMaxOnBackgroundWake);
 }
@@ -538,8 +537,8 @@ void Stack::RunQueuedCommands() {
 bool Stack::WatchSpinner(SpinnerWatch& w) {
   if (spinner_.load(std::memory_order_acquire) != std::thread::id()) {
     if (spinner_stuck_.load(std::memory_order_acquire)) {
-      // It spins no more: it runs what a pass completed (gRPC >= 1.60 runs callback
-      // reactions there) and that blocks. Serve the ports beside it until it is back.
+      // It spins no more: what it runs after a pass (a layer above's callbacks) blocks.
+      // Serve the ports beside it until it is back.
       spinner_away_passes_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }

@@ -196,10 +196,9 @@ class Stack {
 
   // Called on the background poller's thread each time it wakes (for a pass, or to look at
   // another thread's spin): for a layer above that hands work to waiting threads and must
-  // notice one that did not come back. Its delay is the poller's: a
-  // pass, or a look every 2..16 ms while another thread spins. Set once, before traffic;
-  // must return at once.
-  // Up to kMaxOnBackgroundWake of them, called in the order added.
+  // notice one that did not come back. Its delay is the poller's: a pass, or a look every
+  // 2..16 ms while another thread spins. Up to kMaxOnBackgroundWake, each added before
+  // traffic, called in the order added; each must return at once.
   using OnBackgroundWake = absl::AnyInvocable<void()>;
   static constexpr int kMaxOnBackgroundWake = 4;
   void AddOnBackgroundWake(OnBackgroundWake fn);
