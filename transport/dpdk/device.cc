@@ -69,6 +69,7 @@ Device::Device(DeviceConfig config) : config_(std::move(config)) {
       common_.vlan_strip &= o.vlan_strip;
       common_.tso &= o.tso;
       common_.tx_copies &= o.tx_copies;
+      common_.tx_syscall_per_frame &= o.tx_syscall_per_frame;
     }
   }
   // RX checksums count as offloaded only if both are (lwIP's switches are per netif).

@@ -192,6 +192,7 @@ rte_eth_conf Port::ChooseOffloads(const rte_eth_dev_info& info, const FrameLimit
     const bool memif_zc = drv == "net_memif" && MemifZeroCopy(info.device);
     offloads_.tx_copies = (drv == "net_memif" && !memif_zc) || drv == "net_tap" ||
                           drv == "net_af_packet";
+    offloads_.tx_syscall_per_frame = drv == "net_tap";
   }
   offloads_.vlan_insert = config_.vlan != 0 && (txc & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
   offloads_.vlan_strip = config_.vlan != 0 && (rxc & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);

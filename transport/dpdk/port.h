@@ -61,6 +61,10 @@ struct Offloads {
   // thread. Not for NICs (they DMA from the buffer later; it needs an IOVA) or net_ring
   // (it hands the mbuf itself to the other end).
   bool tx_copies = false;
+  // Every TX frame is a system call (net_tap: one writev into the kernel, which also runs
+  // the receiving socket's TCP input on this core): a frame costs microseconds, so fewer,
+  // larger segments pay for a short wait (Stack::Batch around a thread's drain).
+  bool tx_syscall_per_frame = false;
   uint64_t rss_hf = 0;       // RSS hash functions in use (0: no RSS)
 };
 

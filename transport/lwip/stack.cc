@@ -275,11 +275,23 @@ uint32_t Stack::Poll() {
 Stack::Batch::Batch(Stack* stack) : stack_(stack), outer_(t_in_batch) { t_in_batch = true; }
 
 Stack::Batch::~Batch() {
+  if (left_) return;
   t_in_batch = outer_;
   if (outer_ || !stack_->has_corked_.load(std::memory_order_acquire)) return;
   // The batch's end: what its writers corked goes out now (here, or in the holder's next
   // command stage when another thread has the token).
   stack_->RunHereOrQueue([s = stack_]() BYPASS_REQUIRES_TOKEN { s->OutputCorked(); });
+}
+
+void Stack::Batch::LeaveToNextPass(bool wake) {
+  if (left_) return;
+  left_ = true;
+  t_in_batch = outer_;
+  if (!outer_ && wake) stack_->WakeIfCorked();
+}
+
+void Stack::WakeIfCorked() {
+  if (has_corked_.load(std::memory_order_acquire)) Wake();
 }
 
 bool Stack::Corking() const { return t_in_batch; }
@@ -657,7 +669,13 @@ uint32_t Stack::CommandStage() {
     has_commands_.store(false, std::memory_order_relaxed);
   }
   const uint32_t n = static_cast<uint32_t>(running_.size());
+  // Commands are mostly writes posted by threads that found the token taken. Those one stage
+  // runs for one connection leave as one segment: their output is corked to the TX stage that
+  // always follows a command stage (or to the end of this thread's batch, if it is in one).
+  const bool outer = t_in_batch;
+  t_in_batch = true;
   for (auto& fn : running_) fn();
+  t_in_batch = outer;
   running_.clear();
   commands_run_.Add(n);
   return n;

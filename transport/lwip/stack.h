@@ -142,6 +142,8 @@ class Stack {
   // leave as one segment instead of one each. Corking(): whether this thread is inside such
   // a batch (else output at once).
   bool Corking() const;
+  // Wakes the background poller if output is corked, so that its next pass sends it. Any thread.
+  void WakeIfCorked();
   void Cork(absl::AnyInvocable<void()> fn) BYPASS_REQUIRES_TOKEN;
   // A batch on this thread, around a Poll() and the closures it produced. Made only where
   // the answers are written inside the batch (the EventEngine executor's polling threads,
@@ -155,10 +157,17 @@ class Stack {
     ~Batch();
     Batch(const Batch&) = delete;
     Batch& operator=(const Batch&) = delete;
+    // Ends the batch without a turn on this thread (where one may not be taken: under a
+    // lock of the caller's, or at the thread's exit, when its thread-local state may be
+    // gone): what it corked leaves with the next TX stage of any thread outside a batch;
+    // `wake`: the background poller is woken for it (WakeIfCorked), else the caller is
+    // about to make that pass itself. The destructor then does nothing.
+    void LeaveToNextPass(bool wake);
 
    private:
     Stack* stack_;
     bool outer_;
+    bool left_ = false;
   };
 
   // Where After::kOffload completions go (an executor). Set once, before traffic; until
