@@ -57,6 +57,18 @@ using namespace test_util;  // NOLINT
 
 uint32_t PoolUsed(const char* name) { return g_core->stack().GetLwipStats().Used(name); }
 
+// The stack's counters (read without the token: they print even if the token is stuck).
+std::string DescribePoll() {
+  const dpdk::PortQueueStats q = g_core->stack().device().Stats()[0];
+  const PollStats ps = g_core->stack().poll_stats();
+  return absl::StrCat(" | port rx ", q.rx_packets, " drops ", q.rx_drops, " tx ", q.tx_packets,
+                      " drops ", q.tx_drops, " backlog ", q.tx_backlog, " retries ", q.tx_retries,
+                      " | passes ", ps.iterations, " timers ", ps.timer_runs, " sleeps ",
+                      ps.sleeps, " wakeups ", ps.wakeups, " spin ", ps.spin_passes, " bg ",
+                      ps.background_passes, " commands ", ps.commands, " posted ", ps.posted_runs,
+                      " corked ", ps.corked_output);
+}
+
 // lwIP's connections, one line each (state, local port, unacked/unsent segments): for failures.
 std::string DescribePcbs() {
   std::string out;
@@ -64,17 +76,23 @@ std::string DescribePcbs() {
     for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
       out += absl::StrCat(" [", tcp_debug_state_str(p->state), " port ", p->local_port,
                           " unacked ", p->unacked != nullptr, " unsent ", p->unsent != nullptr,
-                          " rto ", p->rto, " nrtx ", p->nrtx, "]");
+                          " rto ", p->rto, " nrtx ", p->nrtx, " snd_wnd ", p->snd_wnd,
+                          " snd_buf ", p->snd_buf, " queuelen ", p->snd_queuelen, " rcv_wnd ",
+                          p->rcv_wnd, " flags 0x", absl::Hex(p->flags), "]");
     }
     for (tcp_pcb* p = tcp_tw_pcbs; p != nullptr; p = p->next) out += " [TIME_WAIT]";
   });
-  const dpdk::PortQueueStats q = g_core->stack().device().Stats()[0];
-  const PollStats ps = g_core->stack().poll_stats();
-  out += absl::StrCat(" | port rx ", q.rx_packets, " drops ", q.rx_drops, " tx ", q.tx_packets,
-                      " drops ", q.tx_drops, " backlog ", q.tx_backlog, " retries ", q.tx_retries,
-                      " | passes ", ps.iterations, " timers ", ps.timer_runs, " sleeps ",
-                      ps.sleeps, " spin ", ps.spin_passes, " bg ", ps.background_passes);
-  return out;
+  return out + DescribePoll();
+}
+
+// A helper's wait that hangs (test_util::AwaitOrExit): the counters first, then lwIP's view
+// of each connection (needs a turn), then the kernel's (ss, in this namespace).
+void ReportHang() {
+  std::fprintf(stderr, "HUNG: stack%s\n", DescribePoll().c_str());
+  std::fflush(stderr);
+  std::fprintf(stderr, "HUNG: lwIP%s\n", DescribePcbs().c_str());
+  std::fflush(stderr);
+  (void)!std::system("ss -tinoem >&2");
 }
 
 // ---- tests ---------------------------------------------------------------------------
@@ -830,6 +848,7 @@ TEST(LwipEngine, AcceptedConnectionMovesAMegabyteEachWayWithAKernelClient) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   grpc_bypass::engine::g_core = grpc_bypass::engine::test_util::StartCoreForTest("engine_test");
+  grpc_bypass::engine::test_util::HangReport() = grpc_bypass::engine::ReportHang;
   grpc_init();
   int r = RUN_ALL_TESTS();
   std::fflush(stdout);

@@ -23,6 +23,7 @@
 #include <grpc/slice.h>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "absl/functional/any_invocable.h"
 #include "gtest/gtest.h"
 #include "transport/engine/engine_core.h"
@@ -243,13 +244,34 @@ inline void StartWrite(EventEngine::Endpoint* ep, absl::AnyInvocable<void(absl::
 #endif
 }
 
+// A helper below that waits for an endpoint's callback gives up after kHungAfter: the test
+// hangs. It then prints one line naming the wait, and what the binary's hang report says
+// (HangReport(): the stack's state, set by the test's main), and exits at once (status 3),
+// since the callback may still come and must not find the waiter's frame gone. Without this
+// a lost completion showed only as a timeout with nothing to go on.
+constexpr absl::Duration kHungAfter = absl::Seconds(40);
+inline absl::AnyInvocable<void()>& HangReport() {
+  static auto* report = new absl::AnyInvocable<void()>();
+  return *report;
+}
+inline void AwaitOrExit(absl::Notification& done, const char* what) {
+  if (done.WaitForNotificationWithTimeout(kHungAfter)) return;
+  std::fprintf(stderr, "HUNG: %s: no callback within %s\n", what,
+               absl::FormatDuration(kHungAfter).c_str());
+  std::fflush(stderr);
+  if (HangReport()) HangReport()();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(3);
+}
+
 inline absl::Status WriteAll(EventEngine::Endpoint* ep, const std::string& data) {
   SliceBuffer buf;
   buf.Append(Slice::FromCopiedString(data));
   absl::Notification done;
   absl::Status st;
   StartWrite(ep, [&](absl::Status s) { st = s; done.Notify(); }, &buf);
-  done.WaitForNotification();
+  AwaitOrExit(done, "WriteAll");
   return st;
 }
 
@@ -261,7 +283,7 @@ inline absl::StatusOr<std::string> ReadExactly(EventEngine::Endpoint* ep, size_t
     absl::Status st;
     StartRead(ep, [&](absl::Status s) { st = s; done.Notify(); }, &buf,
               static_cast<int64_t>(n - out.size()));
-    done.WaitForNotification();
+    AwaitOrExit(done, "ReadExactly");
     if (!st.ok()) return st;
     for (size_t i = 0; i < buf.Count(); ++i) {
       Slice s = buf.RefSlice(i);
