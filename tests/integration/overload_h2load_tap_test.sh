@@ -12,7 +12,13 @@
 #    pool; seen before the fix with a sync server, whose thread manager starts and ends
 #    hundreds of threads: 17 081 of 18 432, every TX allocation failing, the server stalled);
 #  - TX allocation failures: none (tx_nombuf);
-#  - the server's RSS: at most 400 MiB above its idle RSS.
+#  - the server's RSS above its idle RSS: at most 400 MiB for the callback server, 1 GiB for
+#    the sync server. The sync bound is gRPC's own: its sync server grows as far on the kernel
+#    path, with the same h2load over loopback (2026-12-08, 2-core AMD EPYC VM, 40 000 calls a
+#    round): gRPC 1.51 +648 MiB in one round, gRPC 1.83 +128..+481 MiB after one round and
+#    +745 MiB after six, where its callback server stays at +18..+54 MiB. Over the bypass a
+#    round of the sync server measured +288..+410 MiB (+772 on a machine busy with other
+#    work), the callback server +148..+221.
 . "$(dirname "$0")/lib.sh"
 API="${1:?usage: overload_h2load_tap_test.sh callback|sync}"
 SERVER="$(bin examples/bench/bench_server)"
@@ -55,7 +61,8 @@ tx_frames=$(statv poll.tx_frames); corked=$(statv poll.corked_output)
 (( in_caches <= pool / 4 )) || fail "$in_caches of $pool free mbufs are held in per-thread caches (bound $(( pool / 4 )))"
 (( tx_nombuf == 0 )) || fail "TX found no mbuf $tx_nombuf times"
 grow=$(( (max_rss - base_rss) / 1024 ))
-(( grow <= 400 )) || fail "the server's RSS grew by $grow MiB under the load (bound 400 MiB; executor queue peak $queued_max, closures rescued $(statv engine.runs_rescued), background passes beside a stuck spinner $(statv poll.spinner_away_passes), Run closures after their callback $(statv engine.runs_after_callback) / on the executor $(statv engine.runs_executor))"
+rss_bound=$([[ "$API" == sync ]] && echo 1024 || echo 400)
+(( grow <= rss_bound )) || fail "the server's RSS grew by $grow MiB under the load (bound $rss_bound MiB for --api=$API; executor queue peak $queued_max, closures rescued $(statv engine.runs_rescued), background passes beside a stuck spinner $(statv poll.spinner_away_passes), Run closures after their callback $(statv engine.runs_after_callback) / on the executor $(statv engine.runs_executor))"
 kill -TERM "$SPID"; wait "$SPID" || fail "server exit: $(tail -3 "$TMP/server.log")"
 served=$(sed -nE 's/^bench_server: ([0-9]+) unary calls ended with status OK/\1/p' "$TMP/server.log")
 [[ "$served" == "$N" ]] || fail "the server ended $served calls with OK, h2load sent $N"
