@@ -60,6 +60,8 @@ def main():
             fail(f"no Poisson open loop for {t}")
         if not all(r.get("gen_lateness_p99_us", 0) > 0 for r in ol):
             fail(f"an open-loop run of {t} does not report the generator's lateness")
+        if not all(r.get("gen_cpu_s_per_1k_rpcs", 0) > 0 for r in ol):
+            fail(f"an open-loop run of {t} does not report the generator's own CPU")
     # h2load (issue 24): both transports, every request answered, the server's RSS read.
     h2 = rep.get("h2load", [])
     if {h["transport"] for h in h2} != {"kernel", "bypass"}:

@@ -97,6 +97,10 @@ uint64_t Ns(Clock::duration d) {
 struct Result {
   Histogram hist;
   Histogram lateness;  // open loop: the pacer's own lateness (send time - due time)
+  // Open loop: the pacer thread's own context switches and CPU seconds in the measured phase
+  // (the generator's, taken out of the client process's figures).
+  int64_t gen_switches = 0;
+  double gen_cpu_s = 0;
   double seconds = 0;
   uint64_t ops = 0;
   uint64_t bytes = 0;
@@ -346,14 +350,28 @@ class WakeEstimate {
   double est_us_ = 0;
 };
 
+// This thread's context switches (voluntary + involuntary) and CPU seconds so far.
+struct PacerUsage {
+  int64_t switches = 0;
+  double cpu_s = 0;
+  static PacerUsage Now() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return {ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                                            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6};
+  }
+};
+
 // Open loop: call i is due at its arrival time (fixed: start + i/rate; poisson: exponential
 // gaps of mean 1/rate) and is sent then (async), whatever the earlier calls are doing; its
 // latency counts from when it was due, so a stall shows up in every call it delays (no
 // coordinated omission). The pacer sleeps with a timer slack of 1 ns rather than Linux's
 // default 50 us until a little before the due time, then spins (a pacer spinning all the
 // time would take a core from the transport under test on a small machine: this one spins
-// at least `spin`, and longer where sleeps wake later: WakeEstimate), and its own lateness (send time - due time) is reported beside the
-// figures (Result::lateness): what of the latency is the generator's.
+// at least `spin`, and longer where sleeps wake later: WakeEstimate; it yields while a call
+// is in flight). Its own lateness (send time - due time), context switches and CPU are
+// reported beside the figures (Result): what of the latency is the generator's, and what of
+// the client process's switches and CPU (taken out of those).
 Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int count, int warmup,
                    double rate, bool poisson, Clock::duration spin, const MeasureFn& measure) {
   for (int i = 0; i < warmup; ++i) UnaryCall(stub, req);
@@ -363,6 +381,7 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
                  std::strerror(errno));
   }
   measure();
+  const PacerUsage pacer0 = PacerUsage::Now();
   struct Call {
     grpc::ClientContext ctx;
     bench::Payload resp;
@@ -372,6 +391,7 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
   Histogram hist, lateness;
   int done = 0, failed = 0;
   bool all_done = false;
+  std::atomic<int> in_flight{0};  // calls sent whose callback has not run
   std::mt19937_64 rng(1);
   std::exponential_distribution<double> gap(rate);
   double at_s = 0;  // the next call's due time, seconds after start
@@ -384,9 +404,21 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
     const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(at_s));
     at_s += poisson ? gap(rng) : 1.0 / rate;
-    std::this_thread::sleep_until(due - spin);
-    spin = waker.Woke(Clock::now() - (due - spin));
+    // Only a real sleep tells how late sleeps wake: after a short gap (Poisson) the wake-up
+    // time is already past, and how far past is the pacer's own delay, not the timer's (fed
+    // to the estimate, it pushed the spin to its maximum, half the mean gap).
+    if (const auto wake_at = due - spin; Clock::now() < wake_at) {
+      std::this_thread::sleep_until(wake_at);
+      spin = waker.Woke(Clock::now() - wake_at);
+    }
+    // While a call is in flight the spin yields the core at each turn: on a small machine
+    // the transport's threads share it (a poller that reads that call's reply), and a pacer
+    // spinning without yielding kept them off it until the scheduler preempted it,
+    // milliseconds later (Poisson's short gaps: p50 3-4 x the fixed rate's). With no call in
+    // flight nothing waits for the core, and a yield would only add switches. The lateness
+    // this adds is measured with the rest.
     while (Clock::now() < due) {
+      if (in_flight.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
     }
     // Freed by its own callback (gRPC's callback tag holds the call meanwhile): keeping every
     // call to the end made the pacer fault in fresh pages for each one.
@@ -395,8 +427,10 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
     cp->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     const auto sent = Clock::now();
     lateness.Record(sent > due ? Ns(sent - due) : 0);
+    in_flight.fetch_add(1, std::memory_order_relaxed);
     stub->async()->Unary(&cp->ctx, &req, &cp->resp, [&, cp](grpc::Status st) {
       const uint64_t ns = Ns(Clock::now() - cp->due);
+      in_flight.fetch_sub(1, std::memory_order_relaxed);
       delete cp;
       absl::MutexLock lock(&mu);
       if (st.ok()) {
@@ -411,6 +445,7 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(&all_done));
   }
+  const PacerUsage pacer1 = PacerUsage::Now();
   prctl(PR_SET_TIMERSLACK, old_slack > 0 ? old_slack : 50000, 0, 0, 0);
   if (failed > 0) {
     std::fprintf(stderr, "bench_client: %d of %d open-loop calls failed\n", failed, count);
@@ -421,6 +456,8 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
   absl::MutexLock lock(&mu);
   r.hist = hist;
   r.lateness = lateness;
+  r.gen_switches = pacer1.switches - pacer0.switches;
+  r.gen_cpu_s = pacer1.cpu_s - pacer0.cpu_s;
   r.ops = hist.count();
   r.bytes = r.ops * req.data().size() * 2;
   return r;
@@ -656,8 +693,10 @@ int main(int argc, char** argv) {
     threads0 = grpc_bypass::bench::SampleThreadSwitches();
   };
   const Result r = RunWorkload(o, stubs, req, measure);
-  const double cpu = SelfCpu() - cpu0;
-  const int64_t csw = grpc_bypass::bench::ProcessContextSwitches() - csw0;
+  // The open loop's pacer is the load generator: its switches and CPU are reported apart
+  // (gen_*), not as the client's.
+  const double cpu = SelfCpu() - cpu0 - r.gen_cpu_s;
+  const int64_t csw = grpc_bypass::bench::ProcessContextSwitches() - csw0 - r.gen_switches;
   if (absl::GetFlag(FLAGS_thread_csw)) {
     grpc_bypass::bench::PrintThreadSwitchesDelta(
         threads0, grpc_bypass::bench::SampleThreadSwitches(), r.ops, "client", stderr);
@@ -698,6 +737,8 @@ int main(int argc, char** argv) {
     run.set_arrival(o.arrival);
     run.set_gen_lateness_p50_us(r.lateness.Percentile(0.5) / 1e3);
     run.set_gen_lateness_p99_us(r.lateness.Percentile(0.99) / 1e3);
+    run.set_gen_ctx_switches_per_rpc(static_cast<double>(r.gen_switches) / r.ops);
+    run.set_gen_cpu_s_per_1k_rpcs(r.gen_cpu_s / r.ops * 1000);
   }
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(run, &json,

@@ -73,9 +73,9 @@ int main(int argc, char** argv) {
   csv << "transport,workload,payload_bytes,outstanding,target_rate,count,p50_us,p90_us,p99_us,"
          "p999_us,max_us,rpcs_per_s,mb_per_s,cpu_s_per_1k_rpcs,server_cpu_s_per_1k_rpcs,"
          "ctx_switches_per_rpc,server_ctx_switches_per_rpc,round,server_api,client_api,channels,arrival,gen_lateness_p50_us,"
-         "gen_lateness_p99_us\n";
+         "gen_lateness_p99_us,gen_ctx_switches_per_rpc,gen_cpu_s_per_1k_rpcs\n";
   for (const bench::Run& r : report.runs()) {
-    csv << absl::StrFormat("%s,%s,%d,%d,%.0f,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.1f,%.2f,%.4f,%.4f,%.3f,%.3f,%d,%s,%s,%d,%s,%.2f,%.2f\n",
+    csv << absl::StrFormat("%s,%s,%d,%d,%.0f,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.1f,%.2f,%.4f,%.4f,%.3f,%.3f,%d,%s,%s,%d,%s,%.2f,%.2f,%.3f,%.4f\n",
                            r.transport(), r.workload(), r.payload_bytes(), r.outstanding(),
                            r.target_rate(), r.count(), r.p50_us(), r.p90_us(), r.p99_us(),
                            r.p999_us(), r.max_us(), r.rpcs_per_s(), r.mb_per_s(),
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
                            r.server_api().empty() ? "sync" : r.server_api(),
                            r.client_api().empty() ? "sync" : r.client_api(),
                            r.channels() > 0 ? r.channels() : 1, r.arrival(),
-                           r.gen_lateness_p50_us(), r.gen_lateness_p99_us());
+                           r.gen_lateness_p50_us(), r.gen_lateness_p99_us(),
+                           r.gen_ctx_switches_per_rpc(), r.gen_cpu_s_per_1k_rpcs());
   }
   std::printf("bench_report: %d runs, %d idle measurements, %d h2load runs -> %s, %s\n",
               report.runs_size(), report.idle_size(), report.h2load_size(),
