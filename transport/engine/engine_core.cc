@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
 #include "transport/lwip/idle_policy.h"
 
@@ -106,14 +107,14 @@ void EngineCore::MaybeRescue() {
     return;
   }
   size_t rescued = 0;
-  bool stuck = false;
+  absl::InlinedVector<std::thread::id, 2> stuck;
   {
     absl::MutexLock lock(&queues_mu_);  // (a thread's exit waits: its queue stays valid here)
     for (RunQueue* q : queues_) {
       const RunQueue::Rescued r = q->Rescue(absl::FromUnixNanos(now), kRunStuck,
                                             [this](RunQueue::Fn fn) { executor_->Run(std::move(fn)); });
       if (r.stuck) {
-        stuck = true;
+        stuck.push_back(q->owner());
         stack_->SpinnerStuck(q->owner());
       }
       rescued += r.moved;
@@ -122,7 +123,7 @@ void EngineCore::MaybeRescue() {
   if (rescued > 0) counters_.runs_rescued.fetch_add(rescued, std::memory_order_relaxed);
   // The stuck thread may be an executor worker in its idle hook, for which the blocked
   // workers leave what is queued, and the stack's spinner: neither must be waited for now.
-  if (stuck) executor_->IdlerStuck();
+  for (std::thread::id t : stuck) executor_->IdlerStuck(t);
 }
 
 EngineCore::PollingScope::PollingScope(EngineCore* core) : core_(core), queue_(nullptr) {

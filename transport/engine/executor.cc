@@ -1,5 +1,7 @@
 #include "transport/engine/executor.h"
 
+#include <algorithm>
+
 namespace grpc_bypass::engine {
 namespace {
 thread_local bool t_executor_thread = false;
@@ -50,22 +52,23 @@ void Executor::Run(absl::AnyInvocable<void()> fn) {
 void Executor::NudgeIdle() {
   if (!idle_) return;
   absl::MutexLock lock(&mu_);
-  if (idling_ == 0 && !stopping_) nudged_ = true;
+  if (idlers_.empty() && !stopping_) nudged_ = true;
 }
 
-void Executor::IdlerStuck() {
+void Executor::IdlerStuck(std::thread::id thread) {
   absl::MutexLock lock(&mu_);
-  if (idling_ > 0) idler_stuck_ = true;
+  if (std::find(idlers_.begin(), idlers_.end(), thread) != idlers_.end()) stuck_idler_ = thread;
 }
 
 void Executor::Loop() {
   t_executor_thread = true;
+  const std::thread::id self = std::this_thread::get_id();
   for (;;) {
     const bool idled = idle_ && !Queued();
     if (idled) {
       {
         absl::MutexLock lock(&mu_);
-        ++idling_;
+        idlers_.push_back(self);
       }
       idle_([this] { return Queued(); });
     }
@@ -73,14 +76,15 @@ void Executor::Loop() {
     {
       absl::MutexLock lock(&mu_);
       if (idled) {
-        --idling_;
-        idler_stuck_ = false;
+        idlers_.erase(std::find(idlers_.begin(), idlers_.end(), self));
+        if (stuck_idler_ == self) stuck_idler_ = std::thread::id();
       }
       // While a worker is in the idle hook (polling the stack), it takes what is queued: the
       // blocked workers are not woken for it (a context switch per closure otherwise), unless
       // it is stuck there.
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || nudged_ || (!queue_.empty() && (idling_ == 0 || idler_stuck_));
+        return stopping_ || nudged_ ||
+               (!queue_.empty() && (idlers_.empty() || stuck_idler_ != std::thread::id()));
       };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) {

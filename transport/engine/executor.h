@@ -31,10 +31,12 @@ class Executor {
   // Wakes one blocked worker to run the idle hook, unless a worker is in it already or a
   // nudge is pending. Any thread.
   void NudgeIdle() ABSL_LOCKS_EXCLUDED(mu_);
-  // A worker in the idle hook does not come back soon (it runs application code that
-  // blocks): until a worker leaves the idle hook, blocked workers take what is queued rather
-  // than leave it to the idle one. Any thread.
-  void IdlerStuck() ABSL_LOCKS_EXCLUDED(mu_);
+  // The worker `thread`, if it is in the idle hook, does not come back soon (it runs
+  // application code that blocks): until that worker leaves the idle hook, blocked workers
+  // take what is queued rather than leave it to the idle ones. Another worker entering and
+  // leaving the hook meanwhile (it finds the stack taken by the stuck one) does not end it.
+  // Any thread.
+  void IdlerStuck(std::thread::id thread) ABSL_LOCKS_EXCLUDED(mu_);
   // True on one of this executor's threads.
   static bool OnExecutorThread();
   // Closures queued and not yet started now (+1 while stopping), and the most there have
@@ -51,9 +53,10 @@ class Executor {
   std::atomic<size_t> queued_{0};  // queue_.size() (+1 while stopping), read without mu_
   std::atomic<size_t> queue_max_{0};  // the peak of queue_.size(), for stats: written under mu_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int idling_ ABSL_GUARDED_BY(mu_) = 0;  // workers inside the idle hook
+  std::vector<std::thread::id> idlers_ ABSL_GUARDED_BY(mu_);  // workers inside the idle hook
   bool nudged_ ABSL_GUARDED_BY(mu_) = false;  // NudgeIdle: a worker is to run the idle hook
-  bool idler_stuck_ ABSL_GUARDED_BY(mu_) = false;  // IdlerStuck, until a worker leaves the hook
+  // IdlerStuck's worker, until it leaves the hook (std::thread::id() when none).
+  std::thread::id stuck_idler_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
