@@ -92,30 +92,35 @@ TEST(Executor, NudgeIdleDoesNothingWhileAWorkerIsInTheHook) {
   release = true;
 }
 
-TEST(Executor, ABlockedWorkerRunsWhatIsQueuedOnceTheIdlerIsSaidToBeStuck) {
+// Two workers whose first call of the idle hook stands for a spinner stuck in a reaction: it
+// ignores queued() and stays until Release(). Later calls return at once.
+struct StuckIdler {
   std::atomic<int> hooks{0};
   absl::Notification release;
-  std::atomic<std::thread::id> stuck_thread{};
-  // The first call of the hook stands for a spinner stuck in a reaction: it ignores queued().
-  Executor ex(2, [&](absl::FunctionRef<bool()>) {
-    if (++hooks == 1) {
-      stuck_thread = std::this_thread::get_id();
-      release.WaitForNotification();
-    }
-  });
-  ASSERT_TRUE(WaitFor(hooks, 2));
+  std::atomic<std::thread::id> thread{};  // the stuck worker
+  Executor ex{2, [this](absl::FunctionRef<bool()>) {
+                if (++hooks == 1) {
+                  thread = std::this_thread::get_id();
+                  release.WaitForNotification();
+                }
+              }};
+  ~StuckIdler() { release.Notify(); }
+};
+
+TEST(Executor, ABlockedWorkerRunsWhatIsQueuedOnceTheIdlerIsSaidToBeStuck) {
+  StuckIdler s;
+  ASSERT_TRUE(WaitFor(s.hooks, 2));
   absl::SleepFor(absl::Milliseconds(20));
   absl::Notification ran;
-  ex.Run([&] { ran.Notify(); });
+  s.ex.Run([&] { ran.Notify(); });
   EXPECT_FALSE(ran.WaitForNotificationWithTimeout(absl::Milliseconds(100)))
       << "while a worker is in the hook, the blocked one leaves the queue to it";
-  ex.IdlerStuck(std::this_thread::get_id());
+  s.ex.IdlerStuck(std::this_thread::get_id());
   EXPECT_FALSE(ran.WaitForNotificationWithTimeout(absl::Milliseconds(100)))
       << "a thread that is not in the hook is not the stuck idler";
-  ex.IdlerStuck(stuck_thread.load());
+  s.ex.IdlerStuck(s.thread.load());
   EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(10)))
       << "told that the idler is stuck, the blocked worker runs the closure";
-  release.Notify();
 }
 
 // The stuck worker holds the stack's spin, so another worker that finds the queue empty
@@ -124,27 +129,18 @@ TEST(Executor, ABlockedWorkerRunsWhatIsQueuedOnceTheIdlerIsSaidToBeStuck) {
 // workers, not left to the stuck one (seen under gRPC 1.83: a new stream waited 700 ms for a
 // reaction that slept).
 TEST(Executor, AnotherWorkerPassingThroughTheIdleHookKeepsTheStuckIdlersMark) {
-  std::atomic<int> hooks{0};
-  absl::Notification release;
-  std::atomic<std::thread::id> stuck_thread{};
-  Executor ex(2, [&](absl::FunctionRef<bool()>) {
-    if (++hooks == 1) {
-      stuck_thread = std::this_thread::get_id();
-      release.WaitForNotification();
-    }
-  });
-  ASSERT_TRUE(WaitFor(hooks, 2));
-  ex.IdlerStuck(stuck_thread.load());
+  StuckIdler s;
+  ASSERT_TRUE(WaitFor(s.hooks, 2));
+  s.ex.IdlerStuck(s.thread.load());
   absl::Notification first;
-  ex.Run([&] { first.Notify(); });
+  s.ex.Run([&] { first.Notify(); });
   ASSERT_TRUE(first.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(WaitFor(hooks, 3)) << "the other worker, its queue empty, passes through the hook";
+  ASSERT_TRUE(WaitFor(s.hooks, 3)) << "the other worker, its queue empty, passes through the hook";
   absl::SleepFor(absl::Milliseconds(20));
   absl::Notification second;
-  ex.Run([&] { second.Notify(); });
+  s.ex.Run([&] { second.Notify(); });
   EXPECT_TRUE(second.WaitForNotificationWithTimeout(absl::Seconds(5)))
       << "the stuck worker is still in the hook: the blocked worker runs what is queued";
-  release.Notify();
 }
 
 TEST(Executor, StopRunsWhatIsQueuedAndLaterRunsRunAtOnceOnTheCaller) {
