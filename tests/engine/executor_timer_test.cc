@@ -296,8 +296,11 @@ TEST(TimerManager, ACancelledTimerNeverRunsAndCancelSaysWhetherItWasPending) {
   TimerManager timers(&ex);
   std::atomic<bool> cancelled_ran{false};
   absl::Notification fired;
-  const int64_t id = timers.RunAfter(absl::Milliseconds(30), [&] { cancelled_ran = true; });
-  const int64_t other = timers.RunAfter(absl::Milliseconds(60), [&] { fired.Notify(); });
+  // The cancelled timer is due before the other fires, so that it would have run by then;
+  // 1 s leaves the Cancel below room on a loaded machine under TSan (30 ms did not: once the
+  // timer fired first and Cancel found nothing).
+  const int64_t id = timers.RunAfter(absl::Seconds(1), [&] { cancelled_ran = true; });
+  const int64_t other = timers.RunAfter(absl::Milliseconds(1500), [&] { fired.Notify(); });
   EXPECT_GT(id, 0);
   EXPECT_NE(id, other);
   EXPECT_TRUE(timers.Cancel(id));
