@@ -111,12 +111,19 @@ struct Result {
 std::atomic<int64_t> caller_switches{0};
 std::atomic<int64_t> caller_involuntary{0};
 
-// This thread's context switches so far: {all, involuntary}.
-std::pair<int64_t, int64_t> ThreadContextSwitches() {
-  rusage ru{};
-  getrusage(RUSAGE_THREAD, &ru);
-  return {ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_nivcsw};
-}
+// This thread's context switches (voluntary + involuntary, and involuntary alone) and CPU
+// seconds so far.
+struct ThreadUsage {
+  int64_t switches = 0, involuntary = 0;
+  double cpu_s = 0;
+  static ThreadUsage Now() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return {ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_nivcsw,
+            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+                ru.ru_stime.tv_usec / 1e6};
+  }
+};
 
 // A unary call's outcome: exits the process on an error or a reply of the wrong size.
 void CheckReply(const char* what, const grpc::Status& st, const bench::Payload& req,
@@ -179,16 +186,16 @@ Result RunUnary(const Stubs& stubs, const bench::Payload& req, int count, int wa
         go.Notify();
       }
       go.WaitForNotification();
-      const auto [csw0, invol0] = ThreadContextSwitches();
+      const ThreadUsage u0 = ThreadUsage::Now();
       const int n = Share(count, outstanding, t);
       for (int i = 0; i < n; ++i) {
         const auto t0 = Clock::now();
         UnaryCall(stub, req);
         hists[t].Record(Ns(Clock::now() - t0));
       }
-      const auto [csw1, invol1] = ThreadContextSwitches();
-      caller_switches.fetch_add(csw1 - csw0, std::memory_order_relaxed);
-      caller_involuntary.fetch_add(invol1 - invol0, std::memory_order_relaxed);
+      const ThreadUsage u1 = ThreadUsage::Now();
+      caller_switches.fetch_add(u1.switches - u0.switches, std::memory_order_relaxed);
+      caller_involuntary.fetch_add(u1.involuntary - u0.involuntary, std::memory_order_relaxed);
     });
   }
   for (auto& th : threads) th.join();
@@ -350,18 +357,6 @@ class WakeEstimate {
   double est_us_ = 0;
 };
 
-// This thread's context switches (voluntary + involuntary) and CPU seconds so far.
-struct PacerUsage {
-  int64_t switches = 0;
-  double cpu_s = 0;
-  static PacerUsage Now() {
-    rusage ru{};
-    getrusage(RUSAGE_THREAD, &ru);
-    return {ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-                                            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6};
-  }
-};
-
 // Open loop: call i is due at its arrival time (fixed: start + i/rate; poisson: exponential
 // gaps of mean 1/rate) and is sent then (async), whatever the earlier calls are doing; its
 // latency counts from when it was due, so a stall shows up in every call it delays (no
@@ -381,7 +376,7 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
                  std::strerror(errno));
   }
   measure();
-  const PacerUsage pacer0 = PacerUsage::Now();
+  const ThreadUsage pacer0 = ThreadUsage::Now();
   struct Call {
     grpc::ClientContext ctx;
     bench::Payload resp;
@@ -445,7 +440,7 @@ Result RunOpenLoop(bench::Bench::Stub* stub, const bench::Payload& req, int coun
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(&all_done));
   }
-  const PacerUsage pacer1 = PacerUsage::Now();
+  const ThreadUsage pacer1 = ThreadUsage::Now();
   prctl(PR_SET_TIMERSLACK, old_slack > 0 ? old_slack : 50000, 0, 0, 0);
   if (failed > 0) {
     std::fprintf(stderr, "bench_client: %d of %d open-loop calls failed\n", failed, count);

@@ -14,11 +14,11 @@
 #  - TX allocation failures: none (tx_nombuf);
 #  - the server's RSS above its idle RSS: at most 400 MiB for the callback server, 1 GiB for
 #    the sync server. The sync bound is gRPC's own: its sync server grows as far on the kernel
-#    path, with the same h2load over loopback (2026-12-08, 2-core AMD EPYC VM, 40 000 calls a
-#    round): gRPC 1.51 +648 MiB in one round, gRPC 1.83 +128..+481 MiB after one round and
-#    +745 MiB after six, where its callback server stays at +18..+54 MiB. Over the bypass a
-#    round of the sync server measured +288..+410 MiB (+772 on a machine busy with other
-#    work), the callback server +148..+221.
+#    path, with the same h2load over loopback (2026-12-08, 2-core AMD EPYC VM, 40 000 calls
+#    a round): gRPC 1.51 +648 MiB in one round, gRPC 1.83 +128..+263 MiB after one round,
+#    +481 after two and +745 after six, where its callback server grew +18 MiB in one round
+#    and +54 in six. Over the bypass a round of the sync server measured +284..+410 MiB (+772
+#    on a machine busy with other work), the callback server +148..+247.
 . "$(dirname "$0")/lib.sh"
 API="${1:?usage: overload_h2load_tap_test.sh callback|sync}"
 SERVER="$(bin examples/bench/bench_server)"

@@ -146,10 +146,11 @@ class Stack {
   void WakeIfCorked();
   void Cork(absl::AnyInvocable<void()> fn) BYPASS_REQUIRES_TOKEN;
   // A batch on this thread, around a Poll() and the closures it produced. Made only where
-  // the answers are written inside the batch (the EventEngine executor's polling threads,
-  // which run callback-API handlers): a sync server's handlers write outside, and there the
-  // batch only delayed chttp2's own writes (a 16-channel memif benchmark lost 10-20 % of
-  // its RPC/s). Nested batches belong to the outermost, whose end outputs what was corked
+  // the answers are written inside the batch: the EventEngine executor's polling threads,
+  // which run callback-API handlers, and, where a TX frame is a system call (net_tap), the
+  // drain of gRPC's completion-queue threads between two waits (the pollset bridge). Around
+  // a sync server's poll it only delayed chttp2's own writes (a 16-channel memif benchmark
+  // lost 10-20 % of its RPC/s). Nested batches belong to the outermost, whose end outputs what was corked
   // (here, or in the token holder's next command stage).
   class Batch {
    public:
